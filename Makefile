@@ -1,0 +1,40 @@
+# Two commands on a fresh machine:  make run  (the app)   make test  (the tests)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A portable llama.cpp build (AVX2, no -march=native): a cached wheel must not crash on another CPU.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
+.PHONY: install run chat build ask bench test test-fast clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python -m rag build
+	$(BIN)/python -m rag chat
+
+chat: run
+
+build: install
+	$(BIN)/python -m rag build
+
+ask: install
+	$(BIN)/python -m rag ask "$(Q)"
+
+bench: install
+	$(BIN)/python -m rag bench
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not real"
+
+clean:
+	rm -rf $(VENV) index/*.faiss index/*.json index/*.jsonl index/*.npz index/bm25
