@@ -1,0 +1,182 @@
+"""Command line: `python -m rag build | ask | bench`.
+
+`ask --jsonl` is the stable interface for evaluators and other tools: one JSON request a
+line on stdin, one answer object a line on stdout, models loaded once. Errors become one
+line on stderr (or an `error` field in --jsonl mode), never a stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Sequence, TextIO
+
+from rag.config import Settings
+from rag.errors import QuestionError, RagError
+from rag.types import Answer
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="build or update the index")
+    build.add_argument("--force", action="store_true", help="rebuild even when up to date")
+
+    ask = commands.add_parser("ask", help="answer a question with cited sources")
+    ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    ask.add_argument("--json", action="store_true", help="print one answer object")
+    ask.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"id", "question"} lines on stdin, write answer objects on stdout',
+    )
+
+    commands.add_parser("chat", help="a conversation in the terminal (follow-ups understood)")
+
+    bench = commands.add_parser("bench", help="measure retrieval and generation speed")
+    bench.add_argument("--repeat", type=int, default=3, help="runs of each question")
+    bench.add_argument("--output", help="also write the numbers as JSON to this file")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        settings = Settings.from_env()
+        if args.command == "build":
+            return _build(settings, args.force)
+        if args.command == "ask":
+            if args.jsonl:
+                return _ask_jsonl(settings, sys.stdin, sys.stdout)
+            if not args.question:
+                parser.error("ask needs a question (or --jsonl)")
+            return _ask(settings, args.question, args.json)
+        if args.command == "chat":
+            return _chat(settings, sys.stdin, sys.stdout)
+        if args.command == "bench":
+            from rag.bench import run_bench
+
+            return run_bench(settings, repeat=args.repeat, output=args.output)
+    except RagError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _pipeline(settings: Settings):
+    from rag.pipeline import Pipeline
+
+    pipeline = Pipeline(settings)
+    report = pipeline.build()
+    if report.reason != "up to date":
+        print(report.summary(), file=sys.stderr)
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return pipeline
+
+
+def _build(settings: Settings, force: bool) -> int:
+    from rag.pipeline import Pipeline
+
+    report = Pipeline(settings).build(force=force)
+    print(report.summary())
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}")
+    return 0
+
+
+def _ask(settings: Settings, question: str, as_json: bool) -> int:
+    pipeline = _pipeline(settings)
+    answer = pipeline.answer(question)
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def _ask_jsonl(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    pipeline = _pipeline(settings)
+    failures = 0
+    for line_number, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        request_id = None
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict) or not isinstance(request.get("question"), str):
+                raise QuestionError('each line needs a JSON object with a "question" string')
+            request_id = request.get("id")
+            result = pipeline.answer(request["question"]).to_dict(id=request_id)
+        except json.JSONDecodeError as error:
+            result = {"id": None, "error": f"line {line_number} is not JSON: {error.msg}"}
+            failures += 1
+        except RagError as error:
+            result = {"id": request_id, "error": str(error)}
+            failures += 1
+        stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 1 if failures else 0
+
+
+def _chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    from rag.pipeline import AnswerReady, PassagesFound, TextGenerated
+    from rag.types import Turn
+
+    pipeline = _pipeline(settings)
+    history: list[Turn] = []
+    stdout.write("Stel een vraag / ask a question (empty line or Ctrl-D to stop).\n")
+    while True:
+        stdout.write("\n> ")
+        stdout.flush()
+        line = stdin.readline()
+        if not line.strip():
+            return 0
+        try:
+            for event in pipeline.stream(line, history):
+                if isinstance(event, PassagesFound) and event.standalone_question != event.question:
+                    stdout.write(f"({event.standalone_question})\n")
+                elif isinstance(event, TextGenerated):
+                    stdout.write(event.text)
+                    stdout.flush()
+                elif isinstance(event, AnswerReady):
+                    stdout.write("\n\n" + format_answer(event.answer) + "\n")
+                    history.append(Turn(event.answer.question, event.answer.text))
+        except RagError as error:
+            stdout.write(f"error: {error}\n")
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer for a terminal: sentences that failed the check are marked, then the
+    numbered sources it cites."""
+    if answer.abstained:
+        return answer.text
+    lines = []
+    for sentence in answer.sentences:
+        markers = "".join(f"[{n}]" for n in sentence.citations)
+        flag = "" if sentence.supported else f"  (unverified: {sentence.reason})"
+        lines.append(f"{sentence.text} {markers}".strip() + flag)
+    lines.append("")
+    lines.append("Bronnen:" if answer.language == "nl" else "Sources:")
+    for n in answer.cited_numbers:
+        passage = answer.passages[n - 1]
+        meta = passage.article
+        about = ", ".join(x for x in (meta.source, meta.author, meta.date) if x)
+        lines.append(f"[{n}] {meta.title}" + (f" ({about})" if about else ""))
+        lines.append(
+            f"    {meta.id}, characters {passage.chunk.start}-{passage.chunk.end}: "
+            f"{passage.chunk.text}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

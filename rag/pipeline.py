@@ -1,0 +1,244 @@
+"""Wiring only: question -> (rewrite) -> retrieve -> generate -> check -> Answer.
+
+`Pipeline.stream()` yields events in the order a UI needs them: the passages as soon
+as retrieval is done, then the model's text piece by piece, then the checked Answer.
+Models load lazily, once per Pipeline. No prompt text, parsing or scoring lives here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from functools import partial
+from typing import Iterator, Sequence
+
+from rag import prompts
+from rag.citations import check_answer, make_similarity
+from rag.config import Settings
+from rag.embedding import Embedder
+from rag.errors import QuestionError
+from rag.generation import Generator
+from rag.index import BuildReport, Index
+from rag.language import detect_language
+from rag.retrieval import HybridRetriever
+from rag.types import Answer, Language, Passage, SentenceCheck, Timings, Turn
+
+log = logging.getLogger(__name__)
+
+# Control, zero-width and Unicode tag characters never carry meaning in a question.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]")
+_FOLLOW_UP_HINT = re.compile(
+    r"^(en|and|what about|how about|wat met|en hoe|en wat|ook)\b"
+    r"|\b(hij|zij|ze|hem|het bedrijf|he|she|they|him|them|it)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class PassagesFound:
+    """Retrieval is done: these passages go to the model (empty: nothing relevant)."""
+
+    question: str
+    standalone_question: str
+    language: Language
+    passages: tuple[Passage, ...]
+    retrieval_seconds: float
+
+
+@dataclass(frozen=True)
+class TextGenerated:
+    """A piece of the model's raw answer, as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerReady:
+    answer: Answer
+
+
+PipelineEvent = PassagesFound | TextGenerated | AnswerReady
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Strip invisible characters and surrounding space; reject empty or oversized questions.
+
+    >>> clean_question("  Wie?\u200b ", 100)
+    'Wie?'
+    """
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; the limit is {max_chars:,}"
+        )
+    text = _INVISIBLE.sub("", question)
+    text = "".join(
+        ch if unicodedata.category(ch)[0] != "C" else " " for ch in text
+    )
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty")
+    return text
+
+
+def needs_rewrite(question: str, history: Sequence[Turn]) -> bool:
+    """A follow-up leans on earlier turns: short, or starting with "En ..."/"What about ...",
+    or referring back with a pronoun."""
+    if not history:
+        return False
+    return len(question.split()) <= 6 or bool(_FOLLOW_UP_HINT.search(question))
+
+
+class Pipeline:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        generator: Generator | None = None,
+    ):
+        self.settings = settings
+        self._embedder = embedder
+        self._generator = generator
+        self._index: Index | None = None
+        self._retriever: HybridRetriever | None = None
+        self._lock = threading.Lock()  # one model call at a time per pipeline
+        self.last_build: BuildReport | None = None
+
+    # -- lazy parts -------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from rag.embedding import make_embedder
+
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            from rag.generation import make_generator
+
+            self._generator = make_generator(self.settings)
+        return self._generator
+
+    @property
+    def index(self) -> Index:
+        if self._index is None:
+            self.build()
+        assert self._index is not None
+        return self._index
+
+    def build(self, force: bool = False) -> BuildReport:
+        """Load the index, updating or rebuilding it when the articles or settings changed."""
+        from rag.chunking import chunk_corpus
+        from rag.corpus import load_corpus
+        from rag.index import ensure_index
+
+        articles, skipped = load_corpus(self.settings.docs_dir, self.settings.max_article_bytes)
+        chunker = partial(
+            chunk_corpus, size=self.settings.chunk_size, overlap=self.settings.chunk_overlap
+        )
+        index, report = ensure_index(
+            self.settings, self.embedder, articles, skipped, chunker, force=force
+        )
+        self._index = index
+        self._retriever = HybridRetriever(index, self.embedder, self.settings)
+        self.last_build = report
+        return report
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        if self._retriever is None:
+            self.build()
+        assert self._retriever is not None
+        return self._retriever
+
+    # -- stages -----------------------------------------------------------------------
+    def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
+        if not needs_rewrite(question, history):
+            return question
+        recent = list(history)[-self.settings.max_history_turns :]
+        rewritten = self.generator.complete(
+            prompts.rewrite_messages(question, recent), max_tokens=60, stop=["\n"]
+        ).strip()
+        if not rewritten or len(rewritten) > 4 * len(question) + 200:
+            rewritten = f"{recent[-1].question} {question}"
+        log.info("follow-up %r rewritten as %r", question, rewritten)
+        return rewritten
+
+    def retrieve(self, question: str) -> list[Passage]:
+        """The passages for a stand-alone question; empty when nothing is relevant enough."""
+        passages = self.retriever.retrieve(question, self.settings.top_k)
+        best = max((p.dense_score or 0.0 for p in passages), default=0.0)
+        if best < self.settings.min_dense_score:
+            log.info("best dense score %.3f below %.3f: nothing relevant", best, self.settings.min_dense_score)
+            return []
+        return passages
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[PipelineEvent]:
+        started = time.perf_counter()
+        question = clean_question(question, self.settings.max_question_chars)
+        language = detect_language(question)
+        with self._lock:
+            standalone = self.standalone_question(question, history)
+            retrieval_started = time.perf_counter()
+            passages = tuple(self.retrieve(standalone))
+            retrieval_seconds = time.perf_counter() - retrieval_started
+            yield PassagesFound(question, standalone, language, passages, retrieval_seconds)
+
+            raw = ""
+            first_token = 0.0
+            if passages:
+                messages = prompts.answer_messages(standalone, passages, language)
+                for piece in self.generator.stream(
+                    messages, max_tokens=self.settings.max_answer_tokens
+                ):
+                    if not first_token:
+                        first_token = time.perf_counter() - started
+                    raw += piece
+                    yield TextGenerated(piece)
+
+        text, sentences, abstained = self._check(raw, passages, standalone, language)
+        timings = Timings(
+            retrieval=retrieval_seconds,
+            first_token=first_token,
+            total=time.perf_counter() - started,
+        )
+        yield AnswerReady(
+            Answer(
+                question=question,
+                language=language,
+                text=text,
+                abstained=abstained,
+                passages=passages,
+                sentences=tuple(sentences),
+                timings=timings,
+                standalone_question=standalone if standalone != question else None,
+                raw_text=raw,
+            )
+        )
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        for event in self.stream(question, history):
+            if isinstance(event, AnswerReady):
+                return event.answer
+        raise AssertionError("the pipeline ended without an answer")
+
+    def _check(
+        self, raw: str, passages: Sequence[Passage], question: str, language: Language
+    ) -> tuple[str, list[SentenceCheck], bool]:
+        """Verify the model's answer; abstain when nothing in it is supported."""
+        not_found = prompts.NOT_IN_ARTICLES[language]
+        if not passages or not raw.strip() or prompts.NOT_FOUND in raw:
+            return not_found, [], True
+        similarity = make_similarity(self.embedder)
+        text, sentences = check_answer(
+            raw, passages, question, similarity, self.settings.min_support_similarity
+        )
+        if not any(s.supported for s in sentences):
+            log.info("no sentence of the answer passed the check: %r", raw)
+            return not_found, [], True
+        return text, sentences, False

@@ -1,0 +1,102 @@
+"""detect_language: the eval questions, very short follow-ups, names only, ties."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.language import detect_language, language_score
+
+QUESTIONS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "questions.jsonl"
+
+
+def eval_questions() -> list[tuple[str, str]]:
+    if not QUESTIONS.is_file():
+        return []
+    rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
+    return [(row["question"], row["lang"]) for row in rows]
+
+
+# The eval set's questions, copied so the test runs without the shared folder.
+EVAL_COPY = [
+    ("How much market value did Nvidia lose on 27 January 2025?", "en"),
+    ("Wat was de aanleiding voor de koersval van Nvidia?", "nl"),
+    ("Which tech companies saw their value rise on the day Nvidia fell?", "en"),
+    ("Waarom kreeg de app van DeepSeek zoveel aandacht?", "nl"),
+    ("Who wrote the opinion piece called Deepshift and what is his job?", "en"),
+    ("Volgens welke bron was 27 januari 2025 een van de tien slechtste beursdagen ooit?", "nl"),
+    ("Which narrative from Silicon Valley does DeepSeek's success undermine?", "en"),
+    ("Welk aandeel van Meta herstelde zich na een vroege daling?", "nl"),
+    ("What could lower barriers to building AI models mean for prices and profitability?", "en"),
+    ("Welke positie had Nvidia volgens de fondsbeheerder op de markt voor AI-chips?", "nl"),
+    ("What did Sam Altman promise OpenAI would do?", "en"),
+    ("Wat zegt het artikel over de Amerikaanse exportbeperkingen op chips?", "nl"),
+    ("What could the Deepshift do to productivity growth?", "en"),
+    ("Wie is de redacteur van het Trends-artikel?", "nl"),
+    ("What is the name of DeepSeek's founder?", "en"),
+    ("Hoeveel kostte de lancering van de iPhone 16?", "nl"),
+    ("What was Nvidia's share price at the close on 28 January?", "en"),
+    ("In welke stad is DeepSeek gevestigd?", "nl"),
+]
+
+
+@pytest.mark.parametrize("question, language", EVAL_COPY + eval_questions())
+def test_eval_questions(question, language):
+    assert detect_language(question) == language
+    assert detect_language(question, default="en" if language == "nl" else "nl") == language
+
+
+@pytest.mark.parametrize(
+    "text, language",
+    [
+        ("En Meta?", "nl"),
+        ("What about Apple?", "en"),
+        ("Wie is de CEO?", "nl"),
+        ("Who is the CEO?", "en"),
+        ("And Meta?", "en"),
+        ("En Apple dan?", "nl"),
+        ("Hoeveel?", "nl"),
+        ("How much?", "en"),
+        ("Waarom?", "nl"),
+        ("Why?", "en"),
+        ("Is dat zo?", "nl"),  # "is" is both languages' word; "dat" decides
+        ("Is that so?", "en"),
+        ("Vertel meer", "nl"),
+        ("Tell me more", "en"),
+        ("Meer details graag", "nl"),
+        ("More details please", "en"),
+        ("Welke bedrijven stegen?", "nl"),
+        ("Which companies rose?", "en"),
+        ("Jensen Huang verloor geld", "nl"),  # letter patterns only: "verloor"
+        ("Jensen Huang lost money", "en"),
+        ("Oké, en Oracle?", "nl"),
+        ("OK, and Oracle?", "en"),
+        ("really?", "en"),  # a lone lower-case word: "-ly"
+    ],
+)
+def test_short_questions(text, language):
+    assert detect_language(text) == language
+    assert detect_language(text, default="en" if language == "nl" else "nl") == language
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Nvidia?", "DeepSeek?", "Zuckerberg?", "Tim Cook?", "Really?", "H100?", "", " ", "?!", "589"],
+)
+def test_names_numbers_and_nothing_give_the_default(text):
+    # A lone capitalised word is taken for a name, even "Really?": names are far more common
+    # as one-word follow-ups.
+    assert language_score(text) == 0
+    assert detect_language(text) == "nl"
+    assert detect_language(text, default="en") == "en"
+
+
+def test_names_do_not_count_as_evidence():
+    # "Wall Street" and "Silicon Valley" carry English letter patterns; as names they are ignored.
+    assert detect_language("Wat gebeurde er op Wall Street en in Silicon Valley?") == "nl"
+    assert detect_language("Wat deed Shenzhen?") == "nl"
+
+
+def test_function_words_outweigh_letter_patterns():
+    # One English function word against one long Dutch-looking word.
+    assert language_score("the waarschijnlijkheid") < 0
