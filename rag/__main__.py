@@ -35,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='read {"id", "question"} lines on stdin, write answer objects on stdout',
     )
 
+    evaluate = commands.add_parser("eval", help="answer a question file and score the answers")
+    evaluate.add_argument("--questions", default=None, help="JSONL questions (default: eval/questions.jsonl)")
+    evaluate.add_argument("--output", help="also write the answer objects and scores as JSON")
+
     commands.add_parser("chat", help="a conversation in the terminal (follow-ups understood)")
 
     bench = commands.add_parser("bench", help="measure retrieval and generation speed")
@@ -57,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.question:
                 parser.error("ask needs a question (or --jsonl)")
             return _ask(settings, args.question, args.json)
+        if args.command == "eval":
+            return _eval(settings, args.questions, args.output)
         if args.command == "chat":
             return _chat(settings, sys.stdin, sys.stdout)
         if args.command == "bench":
@@ -80,6 +86,7 @@ def _pipeline(settings: Settings):
         print(report.summary(), file=sys.stderr)
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    pipeline.warm()
     return pipeline
 
 
@@ -125,6 +132,35 @@ def _ask_jsonl(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
         stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         stdout.flush()
     return 1 if failures else 0
+
+
+def _eval(settings: Settings, questions_path: str | None, output: str | None) -> int:
+    from pathlib import Path
+
+    from rag.config import ROOT
+    from rag.evaluation import load_questions, score_answer, summarise
+
+    questions = load_questions(Path(questions_path) if questions_path else ROOT / "eval" / "questions.jsonl")
+    pipeline = _pipeline(settings)
+    answers, scores = [], []
+    for question in questions:
+        answer = pipeline.answer(question.question).to_dict(id=question.id)
+        score = score_answer(question, answer)
+        answers.append(answer)
+        scores.append(score)
+        verdict = "ok  " if score.correct else "MISS"
+        print(
+            f"{verdict} {question.id} {answer['timings']['first_token']:5.2f}s "
+            f"{question.question}\n     -> {answer['answer']}",
+            flush=True,
+        )
+    summary = summarise(scores)
+    print(json.dumps(summary, indent=2))
+    if output:
+        Path(output).write_text(
+            json.dumps({"summary": summary, "answers": answers}, ensure_ascii=False, indent=2)
+        )
+    return 0
 
 
 def _chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:

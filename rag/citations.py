@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
@@ -62,6 +62,19 @@ _NUMBER = re.compile(
     r"(?<![^\W_])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|ste|de|e|bn|mld|mln|mrd|m|k)?(?![^\W_])"
 )
 _WORD = re.compile(r"[^\W_]+(?:&[^\W_]+)*")
+
+# Magnitude words after a number, Dutch and English, to one exponent: "589 miljard" and
+# "589 billion" are the same amount, "589 million" is not.
+_MAGNITUDES = {
+    "duizend": 3, "thousand": 3, "k": 3,
+    "miljoen": 6, "million": 6, "mln": 6, "m": 6,
+    "miljard": 9, "billion": 9, "mld": 9, "mrd": 9, "bn": 9,
+    "biljoen": 12, "trillion": 12,
+}
+_AMOUNT = re.compile(
+    r"(?<![^\W_])(\d+(?:[.,]\d+)*)\s?(" + "|".join(sorted(_MAGNITUDES, key=len, reverse=True)) + r")(?![^\W_])",
+    re.IGNORECASE,
+)
 _LIST_ENUMERATOR = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 _OPENING_QUOTES = "\"'“‘„«("
 _MONTH_ABBREVIATION = re.compile(
@@ -294,6 +307,18 @@ def _numbers(text: str) -> list[str]:
     return [normalise_number(m.group(1)) for m in _NUMBER.finditer(text)]
 
 
+def amounts(text: str) -> set[tuple[str, int]]:
+    """Numbers with a magnitude word, as (number, exponent).
+
+    >>> sorted(amounts("589 miljard dollar (561,7 billion euro), 4,3 mln"))
+    [('4.3', 6), ('561.7', 9), ('589', 9)]
+    """
+    return {
+        (normalise_number(m.group(1)), _MAGNITUDES[m.group(2).lower()])
+        for m in _AMOUNT.finditer(text)
+    }
+
+
 def fold(word: str) -> str:
     """Lower case without accents: `fold("België")` -> "belgie"."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
@@ -454,6 +479,11 @@ def check_sentence(
     for number in terms.numbers:
         if number not in cited.numbers and number not in asked.numbers:
             return failed(f"number {number} not in cited passages {where}")
+    cited_amounts = amounts(cited.text)
+    for number, exponent in sorted(amounts(text)):
+        other = {e for n, e in cited_amounts if n == number}
+        if other and exponent not in other:
+            return failed(f"amount {number}e{exponent} differs from cited passages {where}")
     for date in terms.dates:
         if date not in cited.dates and date not in asked.dates:
             return failed(f"date {date.capitalize()} not in cited passages {where}")
@@ -474,14 +504,57 @@ def check_answer(
     similarity: SimilarityFn | None = None,
     min_similarity: float = DEFAULT_MIN_SIMILARITY,
 ) -> tuple[str, list[SentenceCheck]]:
-    """The cleaned answer text (markers normalised, invalid ones removed) and one check per
-    sentence."""
-    cleaned = clean_markers(raw_text, len(passages))
-    checks = [
-        check_sentence(sentence, cited, passages, question, similarity, min_similarity)
-        for sentence, cited in split_answer(raw_text, len(passages))
+    """The answer rebuilt from its checked sentences (markers normalised, invalid ones
+    removed) and one check per sentence. A sentence the model left without a marker gets the
+    passage that best supports it, when one passes the key-term check; the check then says
+    `citation_added`."""
+    checks = []
+    for sentence, cited in split_answer(raw_text, len(passages)):
+        added = False
+        if not cited:
+            cited = best_citation(sentence, passages, question, similarity)
+            added = bool(cited)
+        check = check_sentence(sentence, cited, passages, question, similarity, min_similarity)
+        checks.append(replace(check, citation_added=added) if added else check)
+    return render_answer(checks), checks
+
+
+def best_citation(
+    sentence: str,
+    passages: Sequence[Passage],
+    question: str = "",
+    similarity: SimilarityFn | None = None,
+) -> tuple[int, ...]:
+    """The one passage whose key terms cover the sentence and that is most similar to it;
+    () when no passage covers it."""
+    covering = [
+        n
+        for n in range(1, len(passages) + 1)
+        if check_sentence(sentence, (n,), passages, question, None).supported
     ]
-    return cleaned, checks
+    if not covering:
+        return ()
+    if similarity is None or len(covering) == 1:
+        return (covering[0],)
+    text = _tidy(MARKER.sub("", sentence))
+    return (max(covering, key=lambda n: similarity(text, [passages[n - 1].chunk.text])),)
+
+
+def render_answer(checks: Sequence[SentenceCheck]) -> str:
+    """Sentences with their markers before the closing punctuation.
+
+    >>> render_answer([SentenceCheck("Nvidia verloor 589 miljard dollar.", (1, 2), True)])
+    'Nvidia verloor 589 miljard dollar [1][2].'
+    """
+    parts = []
+    for check in checks:
+        text = check.text
+        if not check.citations:
+            parts.append(text)
+            continue
+        body = text.rstrip(".!?")
+        parts.append(f"{body} {format_markers(check.citations)}{text[len(body):]}")
+    return " ".join(parts)
 
 
 # --- semantic similarity -------------------------------------------------------------------

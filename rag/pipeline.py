@@ -156,6 +156,14 @@ class Pipeline:
         assert self._retriever is not None
         return self._retriever
 
+    def warm(self) -> None:
+        """Load every model and evaluate the constant prompt prefixes now, so the first
+        question is as fast as the next ones."""
+        self.retriever.query_vector("warm-up")
+        self.generator.load()
+        for language in ("nl", "en"):
+            self.generator.warm(prompts.answer_messages("", (), language))
+
     # -- stages -----------------------------------------------------------------------
     def standalone_question(self, question: str, history: Sequence[Turn]) -> str:
         if not needs_rewrite(question, history):
@@ -171,8 +179,9 @@ class Pipeline:
 
     def retrieve(self, question: str) -> list[Passage]:
         """The passages for a stand-alone question; empty when nothing is relevant enough."""
-        passages = self.retriever.retrieve(question, self.settings.top_k)
-        best = max((p.dense_score or 0.0 for p in passages), default=0.0)
+        result = self.retriever.search(question, self.settings.top_k)
+        best = result.best_dense_score
+        passages = result.passages
         if best < self.settings.min_dense_score:
             log.info("best dense score %.3f below %.3f: nothing relevant", best, self.settings.min_dense_score)
             return []

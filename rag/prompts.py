@@ -22,8 +22,48 @@ Rules:
 - Use only facts that are written in the passages. Never add facts, names or numbers of your own.
 - Answer the question directly in one to three short sentences.
 - End every sentence with the number of the passage it comes from, like [1] or [2].
-- Write in the language the user asks for.
+- Write in the language the user asks for, even when the passages are in another language.
 - If the passages do not answer the question, reply only: {NOT_FOUND}"""
+
+# Worked examples on an invented article, so the model sees the format it must produce, in
+# the language it must answer in. They sit in the constant prefix of the answer prompt (one
+# per language), which llama.cpp keeps cached.
+_EXAMPLE_PASSAGES = """<passages>
+[1] (Haven van Rotterdam; Eva de Groot; 2024-02-14) De haven van Rotterdam verwerkte vorig jaar 13,4 miljoen containers, 7 procent minder dan een jaar eerder. Havenbaas Boudewijn Siemons wijt de daling aan de zwakkere Duitse economie.
+[2] (Haven van Rotterdam; Eva de Groot; 2024-02-14) De stakingen van de sjorders in oktober kostten de haven volgens Siemons "tientallen miljoenen euro's". "We moeten zuiniger zijn op onze klanten", zei hij.
+[3] (Kabinet investeert in waterstof; Tom Bakker; 2024-03-01) Het kabinet trekt 2 miljard euro uit voor de bouw van waterstoffabrieken in Groningen.
+</passages>"""
+
+_EXAMPLES: dict[Language, tuple[tuple[str, str], ...]] = {
+    "nl": (
+        (
+            "Hoeveel containers verwerkte de haven en waarom waren het er minder?",
+            "De haven van Rotterdam verwerkte vorig jaar 13,4 miljoen containers, 7 procent minder "
+            "dan een jaar eerder [1]. Havenbaas Boudewijn Siemons wijt de daling aan de zwakkere "
+            "Duitse economie [1].",
+        ),
+        ("Wie is de eigenaar van de haven?", NOT_FOUND),
+        (
+            "Wat kostten de stakingen de haven?",
+            "Volgens havenbaas Boudewijn Siemons kostten de stakingen van de sjorders in oktober "
+            "de haven tientallen miljoenen euro's [2].",
+        ),
+    ),
+    "en": (
+        (
+            "How many containers did the port handle, and why fewer?",
+            "The port of Rotterdam handled 13.4 million containers last year, 7 percent fewer "
+            "than a year earlier [1]. Port chief Boudewijn Siemons blames the weaker German "
+            "economy [1].",
+        ),
+        ("Who owns the port?", NOT_FOUND),
+        (
+            "What did the strikes cost the port?",
+            "According to port chief Boudewijn Siemons, the lashers' strikes in October cost the "
+            "port tens of millions of euros [2].",
+        ),
+    ),
+}
 
 _LANGUAGE_INSTRUCTION: dict[Language, str] = {
     "nl": "Antwoord in het Nederlands.",
@@ -55,24 +95,37 @@ _REWRITE_EXAMPLES: tuple[tuple[str, str, str], ...] = (
 _PASSAGE_SPACE = re.compile(r"\s+")
 
 
+_TITLE_WORDS = 8
+
+
 def format_passage(n: int, passage: Passage) -> str:
-    """`[1] (Deepshift; Clément Inbona; 2025-02) text...` on one line."""
+    """`[1] (Deepshift; Clément Inbona; 2025-02) text...` on one line; long titles are cut
+    to their first words, since every prompt token delays the answer."""
     meta = passage.article
-    label = "; ".join(x for x in (meta.title, meta.author, meta.source, meta.date) if x)
+    words = meta.title.split()
+    title = " ".join(words[:_TITLE_WORDS]) + (" ..." if len(words) > _TITLE_WORDS else "")
+    label = "; ".join(x for x in (title, meta.author, meta.date) if x)
     text = _PASSAGE_SPACE.sub(" ", passage.chunk.text).strip()
     return f"[{n}] ({label}) {text}"
 
 
-def answer_messages(question: str, passages: Sequence[Passage], language: Language) -> list[ChatMessage]:
-    numbered = "\n".join(format_passage(n, p) for n, p in enumerate(passages, 1))
-    user = (
-        "<passages>\n"
-        f"{numbered}\n"
-        "</passages>\n"
+def _question_block(question: str, language: Language) -> str:
+    return (
         f"Question: {question}\n"
         f"{_LANGUAGE_INSTRUCTION[language]} Cite a passage number like [1] after every sentence."
     )
-    return [ChatMessage("system", ANSWER_SYSTEM), ChatMessage("user", user)]
+
+
+def answer_messages(question: str, passages: Sequence[Passage], language: Language) -> list[ChatMessage]:
+    messages = [ChatMessage("system", ANSWER_SYSTEM)]
+    for index, (example, reply) in enumerate(_EXAMPLES[language]):
+        context = _EXAMPLE_PASSAGES + "\n" if index == 0 else ""
+        messages.append(ChatMessage("user", context + _question_block(example, language)))
+        messages.append(ChatMessage("assistant", reply))
+    numbered = "\n".join(format_passage(n, p) for n, p in enumerate(passages, 1))
+    user = f"<passages>\n{numbered}\n</passages>\n{_question_block(question, language)}"
+    messages.append(ChatMessage("user", user))
+    return messages
 
 
 def rewrite_messages(question: str, history: Sequence[Turn]) -> list[ChatMessage]:

@@ -104,6 +104,7 @@ class SentenceCheck:
     citations: tuple[int, ...]  # 1-based passage numbers
     supported: bool
     reason: str | None = None  # why it failed, e.g. "number 600 not in cited passages"
+    citation_added: bool = False  # the model gave no marker; the check found the passage
 
     def to_dict(self) -> dict:
         return {
@@ -111,6 +112,7 @@ class SentenceCheck:
             "citations": list(self.citations),
             "supported": self.supported,
             "reason": self.reason,
+            "citation_added": self.citation_added,
         }
 
 

@@ -482,7 +482,7 @@ def test_check_answer_end_to_end():
     text, checks = check_answer(raw, PASSAGES, "Hoeveel verloor Nvidia?", similarity=None)
     assert text == (
         "Nvidia verloor op 27 januari 589 miljard dollar aan beurswaarde [1][3]. "
-        "De daling volgde op het nieuws over DeepSeek. [1] "
+        "De daling volgde op het nieuws over DeepSeek [1]. "
         "Het aandeel verloor 600 miljard dollar. "
         "Ook Microsoft zag zijn waarde stijgen [1]. "
         "Jensen Huang verloor 20,1 miljard dollar, een vijfde van zijn vermogen [4]."
@@ -578,3 +578,41 @@ def test_real_e5_on_topic_invention_is_caught_by_the_name_check(e5_similarity):
     assert check_sentence(sentence, (1,), [LOSS], "", e5_similarity).reason == (
         "name Liang not in cited passages [1]"
     )
+
+
+def test_a_sentence_without_a_marker_gets_the_passage_that_covers_it():
+    raw = "Jensen Huang verloor 20,1 miljard dollar. Apple steeg [1]."
+    text, checks = check_answer(raw, PASSAGES, "Wie verloor?", similarity=None)
+    assert checks[0] == SentenceCheck(
+        "Jensen Huang verloor 20,1 miljard dollar.", (4,), True, None, citation_added=True
+    )
+    assert checks[1].citation_added is False
+    assert text.startswith("Jensen Huang verloor 20,1 miljard dollar [4]. ")
+
+
+def test_the_added_citation_is_the_most_similar_covering_passage():
+    raw = "Het nieuws over DeepSeek raakte Nvidia."  # LOSS [1] and WORST_DAY [3] name both
+
+    def similarity(sentence, cited_texts):
+        return 0.95 if cited_texts == [WORST_DAY.chunk.text] else 0.85
+
+    _, checks = check_answer(raw, PASSAGES, "", similarity, 0.8)
+    assert checks[0].citations == (3,)
+    assert checks[0].supported and checks[0].citation_added
+
+
+@pytest.mark.parametrize(
+    "sentence, supported",
+    [
+        ("Nvidia lost 589 billion dollars in market value.", True),
+        ("Nvidia lost 589 million dollars in market value.", False),
+        ("Nvidia verloor 589 miljoen dollar.", False),
+        ("Nvidia verloor 589 mld dollar.", True),
+    ],
+)
+def test_an_amount_with_the_wrong_magnitude_is_caught(sentence, supported):
+    n = next(i for i, p in enumerate(PASSAGES, 1) if "589 miljard" in p.chunk.text)
+    check = check_sentence(sentence, (n,), PASSAGES, "", None)
+    assert check.supported is supported
+    if not supported:
+        assert check.reason == f"amount 589e6 differs from cited passages [{n}]"

@@ -193,7 +193,7 @@ def test_passages_are_marked_as_untrusted_data_in_the_prompt(settings):
 
     pipeline.answer("Hoeveel verloor Nvidia?")
 
-    system, user = generator.calls[0]
+    system, user = generator.calls[0][0], generator.calls[0][-1]
     assert system.role == "system" and "untrusted" in system.content
     assert "589 miljard" not in system.content
     assert user.content.startswith("<passages>\n[1] (")
