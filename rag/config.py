@@ -37,6 +37,7 @@ class Settings:
     candidates: int = 30  # taken from each retriever before fusion
     rrf_k: int = 60
     min_dense_score: float = 0.78  # below this best cosine, nothing relevant was found
+    passage_chars: int = 0  # >0: cut the passages to their best sentences, this many characters in all
 
     # Generation: "llama-cpp" (packaged Qwen2.5-Coder-1.5B GGUF), "hf:<model id or path>",
     # or "openai" (with openai_base_url and openai_model)

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from rag.config import Settings
 
 logger = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import; its progress lines are noise for our users.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"

@@ -160,6 +160,7 @@ class Pipeline:
         """Load every model and evaluate the constant prompt prefixes now, so the first
         question is as fast as the next ones."""
         self.retriever.query_vector("warm-up")
+        self.retriever.warm()
         self.generator.load()
         for language in ("nl", "en"):
             self.generator.warm(prompts.answer_messages("", (), language))
@@ -177,15 +178,14 @@ class Pipeline:
         log.info("follow-up %r rewritten as %r", question, rewritten)
         return rewritten
 
-    def retrieve(self, question: str) -> list[Passage]:
+    def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The passages for a stand-alone question; empty when nothing is relevant enough."""
-        result = self.retriever.search(question, self.settings.top_k)
+        result = self.retriever.search(question, k or self.settings.top_k)
         best = result.best_dense_score
-        passages = result.passages
         if best < self.settings.min_dense_score:
             log.info("best dense score %.3f below %.3f: nothing relevant", best, self.settings.min_dense_score)
             return []
-        return passages
+        return self.retriever.focus(question, result.passages, self.settings.passage_chars)
 
     def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[PipelineEvent]:
         started = time.perf_counter()

@@ -196,7 +196,7 @@ def test_passages_are_marked_as_untrusted_data_in_the_prompt(settings):
     system, user = generator.calls[0][0], generator.calls[0][-1]
     assert system.role == "system" and "untrusted" in system.content
     assert "589 miljard" not in system.content
-    assert user.content.startswith("<passages>\n[1] (")
+    assert user.content.startswith("Question: Hoeveel verloor Nvidia?\n<passages>\n[1] (")
     assert "</passages>\nQuestion: Hoeveel verloor Nvidia?" in user.content
     assert "Antwoord in het Nederlands." in user.content
 

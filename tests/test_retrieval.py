@@ -15,7 +15,7 @@ from rag.analysis import tokenize
 from rag.config import Settings
 from rag.errors import ConfigError, QuestionError
 from rag.index import ensure_index
-from rag.retrieval import HybridRetriever, reciprocal_rank_fusion
+from rag.retrieval import HybridRetriever, Sentence, reciprocal_rank_fusion, select_spans
 from rag.types import ArticleMeta, Chunk
 from tests.fakes import FakeEmbedder
 from tests.test_index import TEXTS, make_article, sentence_chunks
@@ -193,3 +193,72 @@ def test_real_e5_finds_the_dutch_passage_for_an_english_question(tmp_path):
     assert isinstance(passages[0].dense_score, float)
     assert np.isclose(retriever.best_dense_score("How much market value did Nvidia lose?"),
                       max(p.dense_score for p in passages))
+
+
+# --- focusing ----------------------------------------------------------------------------------
+
+
+def _sentence(start, end, direction, tokens=(), referring=False):
+    vector = np.zeros(4, dtype=np.float32)
+    vector[direction] = 1.0
+    return Sentence(start, end, vector, frozenset(tokens), referring)
+
+
+def _focus_chunk(text):
+    return Chunk("a:0:x", "a", text, 100, 100 + len(text))
+
+
+def test_select_spans_takes_the_best_sentences_within_the_budget():
+    text = "Eerste zin hier. Tweede zin over Nvidia. Derde zin."
+    sentences = [_sentence(0, 16, 1), _sentence(17, 40, 0), _sentence(41, 51, 2)]
+    query = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+
+    spans = select_spans([(_focus_chunk(text), sentences)], query, frozenset(), budget=25)
+
+    assert spans == [(17, 40)]
+
+
+def test_select_spans_always_keeps_the_best_sentence_even_over_budget():
+    sentences = [_sentence(0, 100, 0)]
+    spans = select_spans(
+        [(_focus_chunk("x" * 100), sentences)], np.eye(4, dtype=np.float32)[0], frozenset(), 10
+    )
+    assert spans == [(0, 100)]
+
+
+def test_a_referring_sentence_brings_the_one_before_it():
+    text = "Jensen Huang is de oprichter. Hij verloor 20,1 miljard dollar."
+    sentences = [_sentence(0, 29, 1), _sentence(30, 62, 0, referring=True)]
+    spans = select_spans(
+        [(_focus_chunk(text), sentences)], np.eye(4, dtype=np.float32)[0], frozenset(), 200
+    )
+    assert spans == [(0, 62)]
+
+
+def test_a_chunk_without_a_chosen_sentence_gets_no_span():
+    first = [_sentence(0, 20, 0)]
+    second = [_sentence(0, 20, 3)]
+    spans = select_spans(
+        [(_focus_chunk("a" * 20), first), (_focus_chunk("b" * 20), second)],
+        np.eye(4, dtype=np.float32)[0],
+        frozenset(),
+        budget=25,
+    )
+    assert spans == [(0, 20), None]
+
+
+def test_focus_cuts_passages_to_their_best_sentences_with_exact_offsets(tmp_path):
+    text = "Nvidia verloor 589 miljard dollar. Apple steeg met 3 procent. Meta herstelde sterk."
+    article = make_article("a", text)
+    settings = Settings(index_dir=tmp_path / "index", chunk_size=500, top_k=1, candidates=1)
+    embedder = FakeEmbedder()
+    index, _ = ensure_index(settings, embedder, [article], chunker=lambda a: sentence_chunks(a, 500))
+    retriever = HybridRetriever(index, embedder, settings)
+    [passage] = retriever.retrieve("Hoeveel steeg Apple met procent?")
+
+    [focused] = retriever.focus("Hoeveel steeg Apple met procent?", [passage], budget=30)
+
+    assert focused.chunk.text == "Apple steeg met 3 procent."
+    assert text[focused.chunk.start : focused.chunk.end] == focused.chunk.text
+    assert focused.chunk.id.startswith(passage.chunk.id + "/")
+    assert retriever.focus("Hoeveel steeg Apple?", [passage], budget=0) == [passage]
