@@ -164,7 +164,6 @@ def _eval(settings: Settings, questions_path: str | None, output: str | None) ->
 
 
 def _chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
-    from rag.pipeline import AnswerReady, PassagesFound, TextGenerated
     from rag.types import Turn
 
     pipeline = _pipeline(settings)
@@ -177,17 +176,14 @@ def _chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
         if not line.strip():
             return 0
         try:
-            for event in pipeline.stream(line, history):
-                if isinstance(event, PassagesFound) and event.standalone_question != event.question:
-                    stdout.write(f"({event.standalone_question})\n")
-                elif isinstance(event, TextGenerated):
-                    stdout.write(event.text)
-                    stdout.flush()
-                elif isinstance(event, AnswerReady):
-                    stdout.write("\n\n" + format_answer(event.answer) + "\n")
-                    history.append(Turn(event.answer.question, event.answer.text))
+            answer = pipeline.answer(line, history)
         except RagError as error:
             stdout.write(f"error: {error}\n")
+            continue
+        if answer.standalone_question:
+            stdout.write(f"({answer.standalone_question})\n")
+        stdout.write(format_answer(answer) + "\n")
+        history.append(Turn(answer.question, answer.text))
 
 
 def format_answer(answer: Answer) -> str:

@@ -199,6 +199,7 @@ class Pipeline:
             yield PassagesFound(question, standalone, language, passages, retrieval_seconds)
 
             raw = ""
+            shown = 0  # characters of `raw` already yielded
             first_token = 0.0
             if passages:
                 messages = prompts.answer_messages(standalone, passages, language)
@@ -208,7 +209,12 @@ class Pipeline:
                     if not first_token:
                         first_token = time.perf_counter() - started
                     raw += piece
-                    yield TextGenerated(piece)
+                    # The "not found" signal is for the pipeline, not the reader: hold text
+                    # back while it could still be that signal.
+                    if prompts.NOT_FOUND.startswith(raw.strip()):
+                        continue
+                    yield TextGenerated(raw[shown:])
+                    shown = len(raw)
 
         text, sentences, abstained = self._check(raw, passages, standalone, language)
         timings = Timings(

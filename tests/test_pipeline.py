@@ -239,3 +239,12 @@ def test_huge_question_is_refused_with_its_length(settings):
 )
 def test_needs_rewrite(question, history, expected):
     assert needs_rewrite(question, history) is expected
+
+
+def test_the_not_found_signal_is_never_streamed_to_the_reader(settings):
+    pipeline = make_pipeline(settings, "NOT_FOUND")
+
+    events = list(pipeline.stream("Wie richtte DeepSeek op?"))
+
+    assert not [e for e in events if isinstance(e, TextGenerated)]
+    assert events[-1].answer.abstained
