@@ -17,6 +17,7 @@ from functools import partial
 from typing import Iterator, Sequence
 
 from rag import prompts
+from rag.analysis import tokenize
 from rag.citations import check_answer, make_similarity
 from rag.config import Settings
 from rag.embedding import Embedder
@@ -90,6 +91,17 @@ def needs_rewrite(question: str, history: Sequence[Turn]) -> bool:
     if not history:
         return False
     return len(question.split()) <= 6 or bool(_FOLLOW_UP_HINT.search(question))
+
+
+def keeps_the_follow_up(follow_up: str, rewritten: str) -> bool:
+    """A rewrite must keep what the follow-up asks about: all its content words (stemmed).
+
+    >>> keeps_the_follow_up("En Larry Ellison?", "Hoeveel verloor Larry Ellison?")
+    True
+    >>> keeps_the_follow_up("En Larry Ellison?", "Hoeveel verloor Jensen Huang?")
+    False
+    """
+    return bool(rewritten.strip()) and set(tokenize(follow_up)) <= set(tokenize(rewritten))
 
 
 class Pipeline:
@@ -173,7 +185,7 @@ class Pipeline:
         rewritten = self.generator.complete(
             prompts.rewrite_messages(question, recent), max_tokens=60, stop=["\n"]
         ).strip()
-        if not rewritten or len(rewritten) > 4 * len(question) + 200:
+        if not keeps_the_follow_up(question, rewritten) or len(rewritten) > 4 * len(question) + 200:
             rewritten = f"{recent[-1].question} {question}"
         log.info("follow-up %r rewritten as %r", question, rewritten)
         return rewritten

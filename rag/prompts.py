@@ -83,14 +83,19 @@ Reply with the rewritten question only."""
 
 _REWRITE_EXAMPLES: tuple[tuple[str, str, str], ...] = (
     (
-        "Welke bedrijven stegen in waarde?",
-        "En Meta?",
-        "Hoeveel steeg Meta in waarde?",
+        "Hoeveel kostte de nieuwe brug in Nijmegen?",
+        "En die in Arnhem?",
+        "Hoeveel kostte de nieuwe brug in Arnhem?",
     ),
     (
-        "How much did Jensen Huang lose?",
-        "What about Larry Ellison?",
-        "How much did Larry Ellison lose?",
+        "How many people visited the Rijksmuseum in 2023?",
+        "What about the Van Gogh Museum?",
+        "How many people visited the Van Gogh Museum in 2023?",
+    ),
+    (
+        "Wie is de burgemeester van Utrecht?",
+        "Sinds wanneer is zij dat?",
+        "Sinds wanneer is zij de burgemeester van Utrecht?",
     ),
 )
 

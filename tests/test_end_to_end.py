@@ -40,8 +40,17 @@ def assert_every_citation_is_a_given_passage(answer) -> None:
         assert data["passages"][citation["n"] - 1]["chunk_id"] == citation["chunk_id"]
 
 
+def assert_citations_open_the_article_text(pipeline, answer) -> None:
+    from rag.corpus import load_corpus
+
+    articles, _ = load_corpus(pipeline.settings.docs_dir)
+    texts = {a.id: a.text for a in articles}
+    for citation in answer.to_dict()["citations"]:
+        assert texts[citation["article_id"]][citation["start"] : citation["end"]] == citation["text"]
+
+
 def test_dutch_question_gets_a_cited_dutch_answer(pipeline):
-    events = list(pipeline.stream("Hoeveel procent verloor het aandeel van Nvidia op maandag?"))
+    events = list(pipeline.stream("Waarom kreeg de app van DeepSeek zoveel aandacht?"))
 
     assert isinstance(events[0], PassagesFound) and events[0].passages
     assert any(isinstance(e, TextGenerated) for e in events)
@@ -49,22 +58,24 @@ def test_dutch_question_gets_a_cited_dutch_answer(pipeline):
     assert isinstance(events[-1], AnswerReady)
     assert not answer.abstained
     assert answer.language == "nl"
-    assert "17" in answer.text
+    assert "China" in answer.text and "open source" in answer.text
     supported = [s for s in answer.sentences if s.supported]
     assert supported and all(s.citations for s in supported)
     cited_text = " ".join(answer.passages[n - 1].chunk.text for n in supported[0].citations)
-    assert "17 procent" in cited_text
+    assert "hij komt uit China, is open source" in cited_text
     assert_every_citation_is_a_given_passage(answer)
+    assert_citations_open_the_article_text(pipeline, answer)
 
 
 def test_english_question_finds_dutch_passages_and_answers_in_english(pipeline):
-    answer = pipeline.answer("How much money did Jensen Huang lose on Monday?")
+    answer = pipeline.answer("Which narrative from Silicon Valley does DeepSeek's success undermine?")
 
     assert not answer.abstained
     assert answer.language == "en"
-    assert "20.1" in answer.text or "20,1" in answer.text
-    assert any("20,1 miljard" in p.chunk.text for p in answer.passages)
+    assert "capital investments" in answer.text
     assert " the " in f" {answer.text.lower()} "  # English, not Dutch
+    cited = [answer.passages[n - 1].chunk.text for n in answer.cited_numbers]
+    assert any("kapitaalinvesteringen essentieel zijn voor AI-innovatie" in t for t in cited)
     assert all(s.citations for s in answer.sentences if s.supported)
     assert_every_citation_is_a_given_passage(answer)
 
@@ -72,8 +83,8 @@ def test_english_question_finds_dutch_passages_and_answers_in_english(pipeline):
 @pytest.mark.parametrize(
     "question, language",
     [
-        ("Wie is de oprichter van DeepSeek?", "nl"),
-        ("What was Nvidia's share price at the close on 28 January?", "en"),
+        ("In welke stad is DeepSeek gevestigd?", "nl"),
+        ("What is the name of DeepSeek's founder?", "en"),
     ],
 )
 def test_unanswerable_question_abstains_in_its_language(pipeline, question, language):
@@ -97,7 +108,7 @@ def test_follow_up_is_answered_as_a_stand_alone_question(pipeline):
 def test_ask_jsonl_answers_each_line_with_one_object(pipeline, monkeypatch):
     monkeypatch.setattr(cli, "_pipeline", lambda settings: pipeline)
     stdin = io.StringIO(
-        '{"id": "q1", "question": "Welk bedrijf ontwikkelde het model R1?"}\n'
+        '{"id": "q1", "question": "Welke positie had Nvidia volgens de fondsbeheerder op de markt voor AI-chips?"}\n'
         "not json\n"
         '{"id": 7, "question": "   "}\n'
     )
@@ -114,7 +125,7 @@ def test_ask_jsonl_answers_each_line_with_one_object(pipeline, monkeypatch):
         "sentences", "timings",
     }
     assert set(first["timings"]) == {"retrieval", "first_token", "total"}
-    assert "DeepSeek" in first["answer"]
+    assert not first["abstained"] and "monopolie" in first["answer"]
     for citation in first["citations"]:
         assert set(citation) >= {
             "n", "article_id", "title", "source", "date", "chunk_id", "text", "start", "end"

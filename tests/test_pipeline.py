@@ -248,3 +248,20 @@ def test_the_not_found_signal_is_never_streamed_to_the_reader(settings):
 
     assert not [e for e in events if isinstance(e, TextGenerated)]
     assert events[-1].answer.abstained
+
+
+def test_a_rewrite_that_drops_the_follow_up_falls_back_to_joining(settings):
+    generator = ScriptedGenerator(["Hoeveel verloor Jensen Huang maandag?", "NOT_FOUND"])
+    pipeline = Pipeline(settings, embedder=FakeEmbedder(), generator=generator)
+
+    answer = pipeline.answer("En Larry Ellison?", [Turn("Hoeveel verloor Jensen Huang maandag?", "20,1 miljard [1].")])
+
+    assert answer.standalone_question == "Hoeveel verloor Jensen Huang maandag? En Larry Ellison?"
+
+
+def test_docstring_examples_hold():
+    import doctest
+
+    import rag.pipeline
+
+    assert doctest.testmod(rag.pipeline).failed == 0
