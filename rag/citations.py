@@ -319,6 +319,26 @@ def amounts(text: str) -> set[tuple[str, int]]:
     }
 
 
+_MAGNITUDE_WORDS = {6: ("million", "miljoen"), 9: ("billion", "miljard"), 12: ("trillion", "biljoen")}
+
+
+def absent_magnitudes(texts: Iterable[str]) -> tuple[str, ...]:
+    """Magnitude words no text uses (in either language): an answer from these texts has
+    no business saying them. A Dutch "589 miljard" otherwise tends to come out as
+    "589 million" in English.
+
+    >>> absent_magnitudes(["Nvidia verloor 589 miljard dollar."])
+    ('million', 'miljoen', 'trillion', 'biljoen')
+    """
+    present = {exponent for text in texts for _, exponent in amounts(text)}
+    return tuple(
+        word
+        for exponent, words in _MAGNITUDE_WORDS.items()
+        if exponent not in present
+        for word in words
+    )
+
+
 def fold(word: str) -> str:
     """Lower case without accents: `fold("België")` -> "belgie"."""
     decomposed = unicodedata.normalize("NFKD", word.lower())

@@ -46,14 +46,24 @@ class Generator(ABC):
 
     @abstractmethod
     def stream(
-        self, messages: Sequence[ChatMessage], max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
-        """Yield text pieces as the model produces them."""
+        """Yield text pieces as the model produces them. `avoid` lists words the answer must
+        not use (e.g. "million" when no passage mentions one); backends that can steer
+        decoding suppress them, the others ignore the hint."""
 
     def complete(
-        self, messages: Sequence[ChatMessage], max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> str:
-        return "".join(self.stream(messages, max_tokens, stop))
+        return "".join(self.stream(messages, max_tokens, stop, avoid))
 
     def load(self) -> None:
         """Load the model now rather than at the first call (no-op for remote backends)."""
@@ -71,6 +81,17 @@ class Generator(ABC):
 def _check_max_tokens(max_tokens: int) -> None:
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+
+
+def word_variants(word: str) -> list[str]:
+    """The spellings a tokenizer sees a word in: with and without a leading space, lower
+    case and capitalised.
+
+    >>> word_variants("million")
+    ['million', ' million', 'Million', ' Million']
+    """
+    forms = dict.fromkeys([word.lower(), word.capitalize()])
+    return [variant for form in forms for variant in (form, f" {form}")]
 
 
 def _as_dicts(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
@@ -224,6 +245,18 @@ class LlamaCppGenerator(Generator):
                 llm.eval(prefix)
         return llm
 
+    @staticmethod
+    def _bias_against(llm: Any, words: Sequence[str]) -> dict[int, float]:
+        """Suppress each spelling of `words` that is a single token (a word split into
+        several tokens cannot be banned without banning its first piece everywhere)."""
+        bias: dict[int, float] = {}
+        for word in words:
+            for variant in word_variants(word):
+                ids = llm.tokenize(variant.encode("utf-8"), add_bos=False, special=False)
+                if len(ids) == 1:
+                    bias[ids[0]] = -100.0
+        return bias
+
     def warm(self, messages: Sequence[ChatMessage]) -> None:
         """Evaluate the constant prefix of `messages` now, so the first question is fast."""
         with self._lock:
@@ -233,7 +266,11 @@ class LlamaCppGenerator(Generator):
         return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream(
-        self, messages: Sequence[ChatMessage], max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         _check_max_tokens(max_tokens)
         first = self._model()
@@ -246,7 +283,9 @@ class LlamaCppGenerator(Generator):
             self._streaming_thread = threading.get_ident()
             try:
                 llm = self._context(self._constant_prefix(first, messages))
+                bias = self._bias_against(llm, avoid)
                 chunks = llm.create_chat_completion(
+                    **({"logit_bias": bias} if bias else {}),
                     messages=_as_dicts(messages),
                     stream=True,
                     temperature=self.temperature,
@@ -382,7 +421,11 @@ class TransformersGenerator(Generator):
         return tokenizer(text, return_tensors="pt")
 
     def stream(
-        self, messages: Sequence[ChatMessage], max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         _check_max_tokens(max_tokens)
         tokenizer, model = self._loaded()
@@ -409,6 +452,14 @@ class TransformersGenerator(Generator):
             if tokenizer.pad_token_id is not None
             else tokenizer.eos_token_id,
         )
+        banned = [
+            ids
+            for word in avoid
+            for variant in word_variants(word)
+            if (ids := tokenizer(variant, add_special_tokens=False)["input_ids"])
+        ]
+        if banned:
+            options["bad_words_ids"] = banned
         if sampling:
             options["temperature"] = self.temperature
         else:  # greedy: clear sampling knobs a model's generation_config may carry
@@ -489,7 +540,11 @@ class OpenAIGenerator(Generator):
         return self._client
 
     def stream(
-        self, messages: Sequence[ChatMessage], max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         _check_max_tokens(max_tokens)
         import httpx

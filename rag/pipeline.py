@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 
 from rag import prompts
 from rag.analysis import tokenize
-from rag.citations import check_answer, make_similarity
+from rag.citations import absent_magnitudes, check_answer, make_similarity
 from rag.config import Settings
 from rag.embedding import Embedder
 from rag.errors import QuestionError
@@ -215,8 +215,9 @@ class Pipeline:
             first_token = 0.0
             if passages:
                 messages = prompts.answer_messages(standalone, passages, language)
+                avoid = absent_magnitudes(p.chunk.text for p in passages)
                 for piece in self.generator.stream(
-                    messages, max_tokens=self.settings.max_answer_tokens
+                    messages, max_tokens=self.settings.max_answer_tokens, avoid=avoid
                 ):
                     if not first_token:
                         first_token = time.perf_counter() - started

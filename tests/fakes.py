@@ -44,11 +44,17 @@ class ScriptedGenerator(Generator):
     def __init__(self, script: str | list[str] | Callable[[Sequence[ChatMessage]], str]):
         self.script = script
         self.calls: list[list[ChatMessage]] = []
+        self.avoided: list[tuple[str, ...]] = []
 
     def stream(
-        self, messages: Sequence[ChatMessage], max_tokens: int, stop: Sequence[str] = ()
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        stop: Sequence[str] = (),
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         self.calls.append(list(messages))
+        self.avoided.append(tuple(avoid))
         if callable(self.script):
             reply = self.script(messages)
         elif isinstance(self.script, list):

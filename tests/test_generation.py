@@ -582,21 +582,23 @@ def test_real_llama_honours_stop_strings(qwen: LlamaCppGenerator):
 
 @pytest.mark.real
 def test_real_llama_reuses_the_kv_cache_of_a_shared_system_prompt(qwen: LlamaCppGenerator):
-    llm = qwen._llm
-    evaluated: list[int] = []
-    real_eval = llm.eval
-    llm.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
     system_tokens = qwen.count_tokens(LONG_SYSTEM)
     assert system_tokens > 250
+    qwen.complete([ChatMessage("system", LONG_SYSTEM), ChatMessage("user", "Wie won?")], max_tokens=3)
+    evaluated: list[int] = []
+    contexts = list(qwen._contexts.values())
+    for llm in contexts:
+        real_eval = llm.eval
+        llm.eval = lambda tokens, real_eval=real_eval: (evaluated.append(len(tokens)), real_eval(tokens))[1]
     try:
-        for question in ("Wie won de verkiezingen?", "Wat kost een treinkaartje?"):
-            evaluated.clear()
-            messages = [ChatMessage("system", LONG_SYSTEM), ChatMessage("user", question)]
-            qwen.complete(messages, max_tokens=3)
-            prompt_evaluated = evaluated[0]
+        qwen.complete(
+            [ChatMessage("system", LONG_SYSTEM), ChatMessage("user", "Wat kost een treinkaartje?")],
+            max_tokens=3,
+        )
     finally:
-        del llm.eval
-    assert prompt_evaluated < 30  # only the new question and the template tail, not the system prompt
+        for llm in contexts:
+            del llm.eval
+    assert evaluated[0] < 30  # only the new question and the template tail, not the system prompt
 
 
 @pytest.mark.real
@@ -649,7 +651,7 @@ def test_real_llama_keeps_a_context_per_prompt_prefix(qwen: LlamaCppGenerator):
     qwen.complete(rewriting, max_tokens=2)
     evaluated: list[int] = []
     contexts = list(qwen._contexts.values())
-    assert len(contexts) == 2
+    assert len(contexts) >= 2
     for llm in contexts:
         real_eval = llm.eval
         llm.eval = lambda tokens, real_eval=real_eval: (evaluated.append(len(tokens)), real_eval(tokens))[1]
@@ -659,3 +661,10 @@ def test_real_llama_keeps_a_context_per_prompt_prefix(qwen: LlamaCppGenerator):
         for llm in contexts:
             del llm.eval
     assert evaluated[0] < 30  # the long system prompt stayed cached in its own context
+
+
+@pytest.mark.real
+def test_real_llama_never_says_an_avoided_word(qwen: LlamaCppGenerator):
+    messages = [ChatMessage("user", "Translate to English: Het aandeel verloor 589 miljard dollar.")]
+    assert "billion" in qwen.complete(messages, max_tokens=30).lower()
+    assert "billion" not in qwen.complete(messages, max_tokens=30, avoid=["billion"]).lower()

@@ -265,3 +265,13 @@ def test_docstring_examples_hold():
     import rag.pipeline
 
     assert doctest.testmod(rag.pipeline).failed == 0
+
+
+def test_magnitudes_no_passage_uses_are_passed_to_the_generator_to_avoid(settings):
+    pipeline = make_pipeline(settings, "NOT_FOUND")
+
+    pipeline.answer("Hoeveel verloor Nvidia?")
+
+    passages_text = " ".join(p.chunk.text for p in pipeline.retrieve("Hoeveel verloor Nvidia?"))
+    assert "589 miljard" in passages_text
+    assert pipeline.generator.avoided == [("million", "miljoen", "trillion", "biljoen")]
