@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from rag.language import detect_language
 from rag.types import Passage
 
 _SPACE = re.compile(r"\s+")
@@ -52,6 +53,10 @@ def load_questions(path: Path) -> list[EvalQuestion]:
     return questions
 
 
+def _strip_markers(text: str) -> str:
+    return re.sub(r"\[\d+\]", " ", text)
+
+
 def _normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip().lower()
 
@@ -75,7 +80,7 @@ class AnswerScore:
     abstained: bool
     correct: bool  # facts found (answerable) or abstained (unanswerable)
     evidence_retrieved: bool | None  # None for unanswerable questions
-    language_ok: bool
+    language_ok: bool  # detected from the question and, for answers, from the answer text
     citations_valid: bool
     sentences: int
     supported_sentences: int
@@ -103,7 +108,8 @@ def score_answer(question: EvalQuestion, answer: Mapping) -> AnswerScore:
         abstained=abstained,
         correct=correct,
         evidence_retrieved=evidence,
-        language_ok=answer.get("language") == question.lang,
+        language_ok=answer.get("language") == question.lang
+        and (abstained or detect_language(_strip_markers(answer.get("answer", "")), question.lang) == question.lang),
         citations_valid=citations_valid,
         sentences=len(sentences),
         supported_sentences=sum(1 for s in sentences if s["supported"]),
