@@ -1,4 +1,4 @@
-# Two commands on a fresh machine:  make run  (the app)   make test  (the tests)
+# Two commands on a fresh machine:  make run  (the web app)   make test  (the tests)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,10 +16,10 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/python -m rag build
-	$(BIN)/python -m rag chat
+	$(BIN)/python app.py
 
-chat: run
+chat: install
+	$(BIN)/python -m rag chat
 
 build: install
 	$(BIN)/python -m rag build

@@ -57,6 +57,11 @@ class Settings:
     # Answer check
     min_support_similarity: float = 0.84  # semantic check: sentence vs its best cited sentence (calibrated, see rag/citations.py)
 
+    # Web UI
+    host: str = "127.0.0.1"
+    port: int = 7860
+    queue_size: int = 16  # waiting requests beyond the one being answered; more get "busy"
+
     # Input limits
     max_question_chars: int = 2000
     max_history_turns: int = 6

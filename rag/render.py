@@ -1,0 +1,102 @@
+"""Answers and passages -> text and HTML for the chat UI.
+
+Every piece of article or model text is HTML-escaped here and only our own markup is
+added (no links, no images, no scripts), so nothing from an article or the model can
+become markup in the page. This module knows nothing about Gradio.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+from rag.analysis import tokenize
+from rag.chunking import split_sentences
+from rag.citations import render_answer
+from rag.types import Answer, Language, Passage
+
+LABELS: dict[Language, dict[str, str]] = {
+    "nl": {
+        "sources": "Bronnen",
+        "unverified": "niet bevestigd door de bron",
+        "unknown": "onbekend",
+        "searching": "Bronnen zoeken…",
+        "no_sources": "Geen passage gevonden die deze vraag beantwoordt.",
+    },
+    "en": {
+        "sources": "Sources",
+        "unverified": "not confirmed by the source",
+        "unknown": "unknown",
+        "searching": "Searching the sources…",
+        "no_sources": "No passage found that answers this question.",
+    },
+}
+
+
+def answer_text(answer: Answer) -> str:
+    """The checked answer as plain text: sentences that failed the check are marked."""
+    if answer.abstained or not answer.sentences:
+        return answer.text
+    unverified = LABELS[answer.language]["unverified"]
+    parts = []
+    for sentence in answer.sentences:
+        text = render_answer([sentence])
+        parts.append(text if sentence.supported else f"⚠ {text} ({unverified})")
+    return " ".join(parts)
+
+
+def highlight_spans(passage: Passage, claims: Sequence[str]) -> list[tuple[int, int]]:
+    """For each claim, the passage sentence sharing most of its (stemmed) words; offsets are
+    relative to the passage text."""
+    spans = split_sentences(passage.chunk.text) or [(0, len(passage.chunk.text))]
+    words = [set(tokenize(passage.chunk.text[start:end])) for start, end in spans]
+    chosen: dict[tuple[int, int], None] = {}
+    for claim in claims:
+        claim_words = set(tokenize(claim))
+        overlap = [len(claim_words & w) for w in words]
+        best = max(range(len(spans)), key=lambda i: overlap[i])
+        if overlap[best]:
+            chosen.setdefault(spans[best], None)
+    return sorted(chosen)
+
+
+def _marked(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    out, position = [], 0
+    for start, end in spans:
+        out.append(html.escape(text[position:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        position = end
+    out.append(html.escape(text[position:]))
+    return "".join(out)
+
+
+def sources_html(
+    passages: Sequence[Passage], language: Language, answer: Answer | None = None
+) -> str:
+    """One card per passage, numbered as in the answer; a cited card shows the sentences
+    that support the answer highlighted."""
+    labels = LABELS[language]
+    if not passages:
+        return f'<div class="sources empty">{html.escape(labels["no_sources"])}</div>'
+    claims: dict[int, list[str]] = {}
+    for sentence in answer.sentences if answer else ():
+        for n in sentence.citations:
+            claims.setdefault(n, []).append(sentence.text)
+    cards = [f'<div class="sources"><h3>{html.escape(labels["sources"])}</h3>']
+    for n, passage in enumerate(passages, 1):
+        meta = passage.article
+        about = " · ".join(
+            html.escape(x) for x in (meta.source, meta.author, meta.date) if x
+        ) or html.escape(labels["unknown"])
+        spans = highlight_spans(passage, claims.get(n, ()))
+        cited = " cited" if n in claims else ""
+        cards.append(
+            f'<div class="source{cited}" id="source-{n}" data-n="{n}">'
+            f'<div class="source-head"><span class="marker">[{n}]</span> '
+            f"<strong>{html.escape(meta.title)}</strong></div>"
+            f'<div class="source-meta">{about}</div>'
+            f'<p class="passage">{_marked(passage.chunk.text, spans)}</p>'
+            "</div>"
+        )
+    cards.append("</div>")
+    return "".join(cards)

@@ -1,0 +1,120 @@
+"""The chat UI with the fake models: the handler's stream, the rendering (escaped, no
+remote content) and the `/ask` API through gradio_client on loopback."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+import app as ui
+from rag.pipeline import Pipeline
+from rag.render import answer_text, sources_html
+from rag.types import Answer, ArticleMeta, Chunk, Passage, SentenceCheck
+from tests.fakes import FakeEmbedder, ScriptedGenerator
+from tests.test_pipeline import settings  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def pipeline(settings):  # noqa: F811
+    pipeline = Pipeline(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(""))
+    pipeline.build()
+    n = next(
+        i for i, p in enumerate(pipeline.retrieve("Hoeveel verloor Nvidia?"), 1)
+        if "589 miljard" in p.chunk.text
+    )
+    pipeline._generator = ScriptedGenerator(
+        lambda messages: "NOT_FOUND"
+        if "Peru" in messages[-1].content
+        else f"Nvidia verloor 589 miljard dollar [{n}]."
+    )
+    return pipeline
+
+
+def test_the_handler_shows_sources_first_then_streams_then_the_checked_answer(pipeline):
+    updates = list(ui.respond(pipeline, "Hoeveel verloor Nvidia?", [], []))
+
+    chat, sources, turns, box = updates[0]
+    assert chat[-1] == {"role": "assistant", "content": "Bronnen zoeken…"}
+    assert 'id="source-1"' in sources and "Nvidia verliest 589 miljard dollar" in sources
+    assert len(updates) > 3  # streamed pieces in between
+    chat, sources, turns, box = updates[-1]
+    assert chat[0] == {"role": "user", "content": "Hoeveel verloor Nvidia?"}
+    assert chat[-1]["content"].startswith("Nvidia verloor 589 miljard dollar [")
+    assert "<mark>" in sources and 'class="source cited"' in sources
+    assert [t.question for t in turns] == ["Hoeveel verloor Nvidia?"]
+    assert box == ""
+
+
+def test_an_abstention_reads_as_one(pipeline):
+    *_, (chat, sources, turns, box) = ui.respond(pipeline, "What is the capital of Peru?", [], [])
+    assert chat[-1]["content"] == "The articles do not say: I found no passage that answers this question."
+
+
+def test_an_empty_question_gets_a_message_and_keeps_the_input(pipeline):
+    [(chat, _, turns, box)] = list(ui.respond(pipeline, "   ", [], []))
+    assert chat[-1] == {"role": "assistant", "content": "⚠ the question is empty"}
+    assert turns == [] and box == "   "
+
+
+def test_create_app_builds_without_launching(pipeline):
+    app = ui.create_app(pipeline)
+    assert app.get_config_file()["components"]
+
+
+ARTICLE = ArticleMeta("x", 'Titel <script>alert(1)</script>', author="<b>Auteur</b>", source=None)
+
+
+def _passage(text):
+    return Passage(Chunk("x:0:a", "x", text, 0, len(text)), ARTICLE, 1.0, ("dense",), 0.9, None)
+
+
+def test_article_and_model_text_never_become_markup():
+    passage = _passage(
+        'Zie <img src="https://evil.example/x.png"> en <a href="javascript:alert(1)">hier</a>. '
+        "![beeld](https://evil.example/y.png) Het aandeel daalde."
+    )
+    answer = Answer(
+        "q", "nl", "Het aandeel daalde [1].", False, (passage,),
+        (SentenceCheck('Het aandeel daalde <script>x</script>.', (1,), True),),
+    )
+    page = sources_html([passage], "nl", answer)
+    assert "<script" not in page and "<img" not in page and "<a " not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Het aandeel daalde.</mark>" in page
+    assert "[beeld](https://evil.example/y.png)" in page  # shown as text, never fetched
+
+
+def test_unsupported_sentences_are_marked_in_the_answer_text():
+    answer = Answer(
+        "q", "en", "A [1]. B [1].", False, (_passage("A. B."),),
+        (SentenceCheck("A.", (1,), True), SentenceCheck("B.", (1,), False, "number 7 not in cited passages [1]")),
+    )
+    assert answer_text(answer) == "A [1]. ⚠ B [1]. (not confirmed by the source)"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_ask_api_answers_through_gradio_client_on_loopback(pipeline):
+    from gradio_client import Client
+
+    app = ui.create_app(pipeline)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        answer = client.predict("Hoeveel verloor Nvidia?", None, api_name="/ask")
+        assert answer["language"] == "nl" and not answer["abstained"]
+        assert answer["citations"][0]["article_id"] == "nvidia"
+        follow = client.predict(
+            "En Apple?", [{"question": "Hoeveel verloor Nvidia?", "answer": answer["answer"]}],
+            api_name="/ask",
+        )
+        assert "standalone_question" in follow
+        assert client.predict("", None, api_name="/ask") == {"id": None, "error": "the question is empty"}
+    finally:
+        app.close()
