@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A portable llama.cpp build (AVX2, no -march=native): a cached wheel must not crash on another CPU.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: install run chat build ask bench test test-fast clean
+.PHONY: install browser run chat build ask bench test test-fast clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(BIN)/.installed
+
+# The browser test drives Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 run: install
 	$(BIN)/python app.py
@@ -30,7 +35,7 @@ ask: install
 bench: install
 	$(BIN)/python -m rag bench
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 
 test-fast: install

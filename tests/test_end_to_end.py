@@ -6,30 +6,21 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 
 import pytest
 
 from rag import __main__ as cli
-from rag.config import ROOT, Settings
-from rag.pipeline import AnswerReady, PassagesFound, Pipeline, TextGenerated
+from rag.config import Settings
+from rag.pipeline import AnswerReady, PassagesFound, TextGenerated
 from rag.prompts import NOT_IN_ARTICLES
 from rag.types import Turn
 
 pytestmark = pytest.mark.real
 
 
-@pytest.fixture(scope="session")
-def pipeline(tmp_path_factory) -> Pipeline:
-    root = tmp_path_factory.mktemp("e2e")
-    docs = root / "docs"
-    shutil.copytree(ROOT / "docs", docs)
-    settings = Settings.from_env(docs_dir=docs, index_dir=root / "index")
-    pipeline = Pipeline(settings)
-    report = pipeline.build()
-    assert report.reason == "no index" and report.chunks > 10
-    pipeline.warm()
-    return pipeline
+@pytest.fixture
+def pipeline(real_pipeline):
+    return real_pipeline
 
 
 def assert_every_citation_is_a_given_passage(answer) -> None:
