@@ -8,6 +8,7 @@ is generated at a time (one local model); others wait in a bounded queue.
 
 from __future__ import annotations
 
+import html
 import logging
 import sys
 from typing import Iterator
@@ -16,10 +17,11 @@ import gradio as gr
 
 from rag.config import Settings
 from rag.errors import QuestionError, RagError
+from rag.feedback import FeedbackStore
 from rag.language import detect_language
 from rag.pipeline import AnswerReady, PassagesFound, Pipeline, TextGenerated
-from rag.render import LABELS, answer_text, sources_html
-from rag.types import Turn
+from rag.render import LABELS, answer_text, plain_text, sources_html, status_html
+from rag.types import Answer, Turn
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,9 @@ CSS = """
 
 def respond(
     pipeline: Pipeline, question: str, chat: list[dict], turns: list[Turn]
-) -> Iterator[tuple[list[dict], str, list[Turn], str]]:
-    """The chat handler: yields (chat messages, sources HTML, conversation, input box)."""
+) -> Iterator[tuple[list[dict], str, list[Turn], str, Answer | None]]:
+    """The chat handler: yields (chat messages, sources HTML, conversation, input box, the
+    checked answer once it is ready)."""
     language = detect_language(question or "")
     chat = [*chat, {"role": "user", "content": question}]
     try:
@@ -55,30 +58,60 @@ def respond(
             if isinstance(event, PassagesFound):
                 shown = ""
                 chat = [*chat, {"role": "assistant", "content": LABELS[language]["searching"]}]
-                yield chat, sources_html(event.passages, event.language), turns, ""
+                yield chat, sources_html(event.passages, event.language), turns, "", None
             elif isinstance(event, TextGenerated):
                 shown += event.text
                 chat = [*chat[:-1], {"role": "assistant", "content": shown}]
-                yield chat, gr.skip(), turns, ""
+                yield chat, gr.skip(), turns, "", None
             elif isinstance(event, AnswerReady):
                 answer = event.answer
                 chat = [*chat[:-1], {"role": "assistant", "content": answer_text(answer)}]
                 turns = [*turns, Turn(answer.question, answer.text)]
-                yield chat, sources_html(answer.passages, answer.language, answer), turns, ""
+                sources = sources_html(answer.passages, answer.language, answer)
+                yield chat, sources, turns, "", answer
     except QuestionError as error:
         chat = [*chat, {"role": "assistant", "content": f"⚠ {error}"}]
-        yield chat, gr.skip(), turns, question
+        yield chat, gr.skip(), turns, question, None
     except RagError as error:
         log.warning("answering failed: %s", error)
         chat = [*chat, {"role": "assistant", "content": FAILED[language]}]
-        yield chat, gr.skip(), turns, question
+        yield chat, gr.skip(), turns, question, None
 
 
-def create_app(pipeline: Pipeline) -> gr.Blocks:
+def rate(
+    store: FeedbackStore, answers: dict, index: int, liked: bool, comment: str
+) -> tuple[int | None, str]:
+    """Store a thumbs up/down for the answer at chat position `index`."""
+    answer = answers.get(index) or answers.get(str(index))
+    if answer is None:
+        return None, "Er is geen antwoord om te beoordelen. / There is no answer to rate."
+    feedback_id = store.add(answer, "up" if liked else "down", comment or "")
+    return feedback_id, "Bedankt voor je feedback. / Thank you for your feedback."
+
+
+def create_app(pipeline: Pipeline, feedback: FeedbackStore | None = None) -> gr.Blocks:
     settings = pipeline.settings
+    store = feedback or FeedbackStore(settings.feedback_path)
 
-    def chat_handler(question, chat, turns):
-        yield from respond(pipeline, question, chat or [], turns or [])
+    def chat_handler(question, chat, turns, answers):
+        answers = dict(answers or {})
+        for chat, sources, turns, box, answer in respond(pipeline, question, chat or [], turns or []):
+            if answer is None:
+                yield chat, sources, turns, box, answers, gr.skip()
+                continue
+            answers[len(chat) - 1] = answer.to_dict()
+            yield chat, sources, turns, box, answers, plain_text(answer)
+
+    def on_like(answers, comment, data: gr.LikeData):
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        feedback_id, message = rate(store, answers or {}, index, data.liked is True, comment)
+        return feedback_id, message, "" if feedback_id else comment
+
+    def on_comment(feedback_id, comment):
+        if feedback_id is None or not (comment or "").strip():
+            return "Beoordeel eerst een antwoord met duim omhoog of omlaag. / Rate an answer first."
+        store.comment(feedback_id, comment)
+        return "Opmerking opgeslagen. / Comment saved."
 
     def ask(question: str, history: list[dict] | None = None) -> dict:
         """One answer object, the same as `python -m rag ask --json`. `history`: earlier
@@ -89,15 +122,24 @@ def create_app(pipeline: Pipeline) -> gr.Blocks:
         except RagError as error:
             return {"id": None, "error": str(error)}
 
+    def show_status() -> str:
+        try:
+            return status_html(pipeline.index_status())
+        except RagError as error:
+            return f"<p>{html.escape(str(error))}</p>"
+
     with gr.Blocks(title="Nieuwsvragen", fill_height=True) as app:
         turns = gr.State([])
-        with gr.Row():
+        answers = gr.State({})  # chat position -> answer object, for feedback
+        last_feedback = gr.State(None)
+        with gr.Tab("Vragen / Ask"), gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     label="Vraag over het nieuws / Ask about the news",
                     render_markdown=False,
                     sanitize_html=True,
                     height=480,
+                    feedback_options=("Like", "Dislike"),
                 )
                 question = gr.Textbox(
                     placeholder="Stel een vraag in het Nederlands of Engels…",
@@ -108,18 +150,40 @@ def create_app(pipeline: Pipeline) -> gr.Blocks:
                     send = gr.Button("Vraag / Ask", variant="primary")
                     new = gr.Button("Nieuw gesprek / New conversation")
                 gr.Examples(EXAMPLES, inputs=question)
+                copy_box = gr.Textbox(
+                    label="Antwoord met bronnen, om te kopiëren / Answer with sources, to copy",
+                    lines=4,
+                    interactive=False,
+                    buttons=["copy"],
+                )
+                with gr.Accordion("Feedback", open=False):
+                    comment = gr.Textbox(
+                        label="Opmerking (optioneel) / Comment (optional)", max_length=2000
+                    )
+                    save_comment = gr.Button("Opmerking opslaan / Save comment")
+                    feedback_status = gr.Markdown()
             with gr.Column(scale=2):
                 sources = gr.HTML(elem_id="sources")
-        outputs = [chatbot, sources, turns, question]
+        with gr.Tab("Artikelen / Articles") as articles_tab:
+            status = gr.HTML(elem_id="index-status")
+        articles_tab.select(show_status, None, status, api_visibility="private")
+        outputs = [chatbot, sources, turns, question, answers, copy_box]
         for trigger in (question.submit, send.click):
             trigger(
                 chat_handler,
-                [question, chatbot, turns],
+                [question, chatbot, turns, answers],
                 outputs,
                 api_visibility="private",
                 concurrency_id="model",
             )
-        new.click(lambda: ([], "", [], ""), None, outputs, api_visibility="private")
+        new.click(lambda: ([], "", [], "", {}, ""), None, outputs, api_visibility="private")
+        chatbot.like(
+            on_like, [answers, comment], [last_feedback, feedback_status, comment],
+            api_visibility="private",
+        )
+        save_comment.click(
+            on_comment, [last_feedback, comment], feedback_status, api_visibility="private"
+        )
         gr.api(ask, api_name="ask", concurrency_id="model")
     app.queue(max_size=settings.queue_size, default_concurrency_limit=1, api_open=False)
     return app

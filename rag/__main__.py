@@ -15,7 +15,7 @@ from typing import Sequence, TextIO
 
 from rag.config import Settings
 from rag.errors import QuestionError, RagError
-from rag.types import Answer
+from rag.render import plain_text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate = commands.add_parser("eval", help="answer a question file and score the answers")
     evaluate.add_argument("--questions", default=None, help="JSONL questions (default: eval/questions.jsonl)")
     evaluate.add_argument("--output", help="also write the answer objects and scores as JSON")
+
+    feedback = commands.add_parser("feedback", help="export the readers' feedback")
+    feedback.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    feedback.add_argument("--output", help="file to write (default: standard output)")
 
     commands.add_parser("chat", help="a conversation in the terminal (follow-ups understood)")
 
@@ -63,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _ask(settings, args.question, args.json)
         if args.command == "eval":
             return _eval(settings, args.questions, args.output)
+        if args.command == "feedback":
+            return _export_feedback(settings, args.format, args.output)
         if args.command == "chat":
             return _chat(settings, sys.stdin, sys.stdout)
         if args.command == "bench":
@@ -106,7 +112,7 @@ def _ask(settings: Settings, question: str, as_json: bool) -> int:
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(format_answer(answer))
+        print(plain_text(answer))
     return 0
 
 
@@ -163,6 +169,19 @@ def _eval(settings: Settings, questions_path: str | None, output: str | None) ->
     return 0
 
 
+def _export_feedback(settings: Settings, format: str, output: str | None) -> int:
+    from rag.feedback import FeedbackStore
+
+    store = FeedbackStore(settings.feedback_path)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            count = store.export(out, format)
+    else:
+        count = store.export(sys.stdout, format)
+    print(f"{count} feedback rows exported", file=sys.stderr)
+    return 0
+
+
 def _chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     from rag.types import Turn
 
@@ -182,32 +201,8 @@ def _chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
             continue
         if answer.standalone_question:
             stdout.write(f"({answer.standalone_question})\n")
-        stdout.write(format_answer(answer) + "\n")
+        stdout.write(plain_text(answer) + "\n")
         history.append(Turn(answer.question, answer.text))
-
-
-def format_answer(answer: Answer) -> str:
-    """The answer for a terminal: sentences that failed the check are marked, then the
-    numbered sources it cites."""
-    if answer.abstained:
-        return answer.text
-    lines = []
-    for sentence in answer.sentences:
-        markers = "".join(f"[{n}]" for n in sentence.citations)
-        flag = "" if sentence.supported else f"  (unverified: {sentence.reason})"
-        lines.append(f"{sentence.text} {markers}".strip() + flag)
-    lines.append("")
-    lines.append("Bronnen:" if answer.language == "nl" else "Sources:")
-    for n in answer.cited_numbers:
-        passage = answer.passages[n - 1]
-        meta = passage.article
-        about = ", ".join(x for x in (meta.source, meta.author, meta.date) if x)
-        lines.append(f"[{n}] {meta.title}" + (f" ({about})" if about else ""))
-        lines.append(
-            f"    {meta.id}, characters {passage.chunk.start}-{passage.chunk.end}: "
-            f"{passage.chunk.text}"
-        )
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 7860
     queue_size: int = 16  # waiting requests beyond the one being answered; more get "busy"
+    feedback_path: Path = ROOT / "feedback.sqlite3"
 
     # Input limits
     max_question_chars: int = 2000

@@ -26,7 +26,16 @@ from rag.generation import Generator
 from rag.index import BuildReport, Index
 from rag.language import detect_language
 from rag.retrieval import HybridRetriever
-from rag.types import Answer, Language, Passage, SentenceCheck, Timings, Turn
+from rag.types import (
+    Answer,
+    ArticleMeta,
+    Language,
+    Passage,
+    SentenceCheck,
+    SkippedFile,
+    Timings,
+    Turn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +72,16 @@ class AnswerReady:
 
 
 PipelineEvent = PassagesFound | TextGenerated | AnswerReady
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    built_at: str
+    embedder: str
+    chunks: int
+    fresh: bool  # the article files still match what was indexed
+    articles: tuple[tuple[ArticleMeta, int], ...]  # each indexed article with its chunk count
+    skipped: tuple[SkippedFile, ...]
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -176,6 +195,27 @@ class Pipeline:
         self.generator.load()
         for language in ("nl", "en"):
             self.generator.warm(prompts.answer_messages("", (), language))
+
+    def index_status(self) -> "IndexStatus":
+        """What the index holds and whether the article files changed since it was built."""
+        from rag.corpus import load_corpus
+
+        index = self.index
+        articles, skipped = load_corpus(self.settings.docs_dir, self.settings.max_article_bytes)
+        current = {a.id: a.content_hash for a in articles}
+        counts: dict[str, int] = {}
+        for chunk in index.chunks:
+            counts[chunk.article_id] = counts.get(chunk.article_id, 0) + 1
+        return IndexStatus(
+            built_at=index.manifest.built_at,
+            embedder=index.manifest.embedder_id,
+            chunks=len(index.chunks),
+            fresh=current == index.manifest.articles,
+            articles=tuple(
+                (meta, counts.get(article_id, 0)) for article_id, meta in sorted(index.articles.items())
+            ),
+            skipped=tuple(skipped),
+        )
 
     # -- stages -----------------------------------------------------------------------
     def standalone_question(self, question: str, history: Sequence[Turn]) -> str:

@@ -8,12 +8,15 @@ become markup in the page. This module knows nothing about Gradio.
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from rag.analysis import tokenize
 from rag.chunking import split_sentences
 from rag.citations import render_answer
 from rag.types import Answer, Language, Passage
+
+if TYPE_CHECKING:
+    from rag.pipeline import IndexStatus
 
 LABELS: dict[Language, dict[str, str]] = {
     "nl": {
@@ -43,6 +46,30 @@ def answer_text(answer: Answer) -> str:
         text = render_answer([sentence])
         parts.append(text if sentence.supported else f"⚠ {text} ({unverified})")
     return " ".join(parts)
+
+
+def plain_text(answer: Answer) -> str:
+    """The answer as plain text for a terminal or an article draft: sentences that failed
+    the check are marked, then the numbered sources it cites."""
+    if answer.abstained:
+        return answer.text
+    lines = []
+    for sentence in answer.sentences:
+        markers = "".join(f"[{n}]" for n in sentence.citations)
+        flag = "" if sentence.supported else f"  (unverified: {sentence.reason})"
+        lines.append(f"{sentence.text} {markers}".strip() + flag)
+    lines.append("")
+    lines.append("Bronnen:" if answer.language == "nl" else "Sources:")
+    for n in answer.cited_numbers:
+        passage = answer.passages[n - 1]
+        meta = passage.article
+        about = ", ".join(x for x in (meta.source, meta.author, meta.date) if x)
+        lines.append(f"[{n}] {meta.title}" + (f" ({about})" if about else ""))
+        lines.append(
+            f"    {meta.id}, characters {passage.chunk.start}-{passage.chunk.end}: "
+            f"{passage.chunk.text}"
+        )
+    return "\n".join(lines)
 
 
 def highlight_spans(passage: Passage, claims: Sequence[str]) -> list[tuple[int, int]]:
@@ -100,3 +127,28 @@ def sources_html(
         )
     cards.append("</div>")
     return "".join(cards)
+
+
+def status_html(status: "IndexStatus") -> str:
+    """The index status and one row per indexed article (all text escaped)."""
+    state = "actueel / up to date" if status.fresh else "verouderd: artikelen gewijzigd / stale: articles changed"
+    rows = "".join(
+        "<tr>" + "".join(
+            f"<td>{html.escape(str(x))}</td>"
+            for x in (meta.id, meta.title, meta.author or "", meta.source or "", meta.date or "", chunks)
+        ) + "</tr>"
+        for meta, chunks in status.articles
+    )
+    skipped = "".join(
+        f"<li>{html.escape(s.path)}: {html.escape(s.reason)}</li>" for s in status.skipped
+    )
+    return (
+        '<div class="index-status">'
+        f"<p>Index: {html.escape(state)} · {status.chunks} passages · "
+        f"embedder {html.escape(status.embedder)} · gebouwd / built {html.escape(status.built_at)}</p>"
+        "<table><thead><tr><th>id</th><th>titel / title</th><th>auteur / author</th>"
+        "<th>bron / source</th><th>datum / date</th><th>passages</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        + (f"<p>Overgeslagen / skipped:</p><ul>{skipped}</ul>" if skipped else "")
+        + "</div>"
+    )

@@ -8,8 +8,9 @@ import socket
 import pytest
 
 import app as ui
+from rag.feedback import FeedbackStore
 from rag.pipeline import Pipeline
-from rag.render import answer_text, sources_html
+from rag.render import answer_text, plain_text, sources_html, status_html
 from rag.types import Answer, ArticleMeta, Chunk, Passage, SentenceCheck
 from tests.fakes import FakeEmbedder, ScriptedGenerator
 from tests.test_pipeline import settings  # noqa: F401  (fixture)
@@ -34,11 +35,13 @@ def pipeline(settings):  # noqa: F811
 def test_the_handler_shows_sources_first_then_streams_then_the_checked_answer(pipeline):
     updates = list(ui.respond(pipeline, "Hoeveel verloor Nvidia?", [], []))
 
-    chat, sources, turns, box = updates[0]
+    chat, sources, turns, box, answer = updates[0]
+    assert answer is None
     assert chat[-1] == {"role": "assistant", "content": "Bronnen zoeken…"}
     assert 'id="source-1"' in sources and "Nvidia verliest 589 miljard dollar" in sources
     assert len(updates) > 3  # streamed pieces in between
-    chat, sources, turns, box = updates[-1]
+    chat, sources, turns, box, answer = updates[-1]
+    assert answer.question == "Hoeveel verloor Nvidia?"
     assert chat[0] == {"role": "user", "content": "Hoeveel verloor Nvidia?"}
     assert chat[-1]["content"].startswith("Nvidia verloor 589 miljard dollar [")
     assert "<mark>" in sources and 'class="source cited"' in sources
@@ -47,18 +50,19 @@ def test_the_handler_shows_sources_first_then_streams_then_the_checked_answer(pi
 
 
 def test_an_abstention_reads_as_one(pipeline):
-    *_, (chat, sources, turns, box) = ui.respond(pipeline, "What is the capital of Peru?", [], [])
+    *_, (chat, sources, turns, box, _) = ui.respond(pipeline, "What is the capital of Peru?", [], [])
     assert chat[-1]["content"] == "The articles do not say: I found no passage that answers this question."
 
 
 def test_an_empty_question_gets_a_message_and_keeps_the_input(pipeline):
-    [(chat, _, turns, box)] = list(ui.respond(pipeline, "   ", [], []))
+    [(chat, _, turns, box, answer)] = list(ui.respond(pipeline, "   ", [], []))
+    assert answer is None
     assert chat[-1] == {"role": "assistant", "content": "⚠ the question is empty"}
     assert turns == [] and box == "   "
 
 
-def test_create_app_builds_without_launching(pipeline):
-    app = ui.create_app(pipeline)
+def test_create_app_builds_without_launching(pipeline, tmp_path):
+    app = ui.create_app(pipeline, FeedbackStore(tmp_path / "feedback.sqlite3"))
     assert app.get_config_file()["components"]
 
 
@@ -99,10 +103,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_ask_api_answers_through_gradio_client_on_loopback(pipeline):
+def test_the_ask_api_answers_through_gradio_client_on_loopback(pipeline, tmp_path):
     from gradio_client import Client
 
-    app = ui.create_app(pipeline)
+    app = ui.create_app(pipeline, FeedbackStore(tmp_path / "feedback.sqlite3"))
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
@@ -118,3 +122,32 @@ def test_the_ask_api_answers_through_gradio_client_on_loopback(pipeline):
         assert client.predict("", None, api_name="/ask") == {"id": None, "error": "the question is empty"}
     finally:
         app.close()
+
+
+def test_a_rating_stores_the_answer_with_its_question_and_citations(pipeline, tmp_path):
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    *_, (chat, _, _, _, answer) = ui.respond(pipeline, "Hoeveel verloor Nvidia?", [], [])
+    answers = {len(chat) - 1: answer.to_dict()}
+
+    feedback_id, message = ui.rate(store, answers, len(chat) - 1, False, "klopt niet")
+    missing, refusal = ui.rate(store, answers, 0, True, "")
+
+    assert message.startswith("Bedankt") and missing is None and "geen antwoord" in refusal
+    [row] = list(store.rows())
+    assert (row.id, row.rating, row.comment) == (feedback_id, "down", "klopt niet")
+    assert row.question == "Hoeveel verloor Nvidia?" and row.citations[0]["article_id"] == "nvidia"
+
+
+def test_the_articles_view_shows_metadata_and_freshness(pipeline):
+    page = status_html(pipeline.index_status())
+    assert "actueel / up to date" in page and "<td>nvidia</td>" in page
+    (pipeline.settings.docs_dir / "nieuw.txt").write_text("Nieuw artikel\n\nEen nieuwe zin over <b>tulpen</b>.")
+    page = status_html(pipeline.index_status())
+    assert "verouderd" in page
+
+
+def test_the_copy_text_holds_the_answer_and_its_sources(pipeline):
+    *_, (_, _, _, _, answer) = ui.respond(pipeline, "Hoeveel verloor Nvidia?", [], [])
+    text = plain_text(answer)
+    assert text.startswith("Nvidia verloor 589 miljard dollar")
+    assert "Bronnen:" in text and "nvidia, characters" in text

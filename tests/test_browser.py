@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import app as ui
+from rag.feedback import FeedbackStore
 
 pytestmark = pytest.mark.real
 
@@ -26,8 +27,9 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def url(real_pipeline):
-    app = ui.create_app(real_pipeline)
+def url(real_pipeline, tmp_path_factory):
+    feedback = FeedbackStore(tmp_path_factory.mktemp("feedback") / "feedback.sqlite3")
+    app = ui.create_app(real_pipeline, feedback)
     port = free_port()
     app.launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
