@@ -32,6 +32,28 @@ EXAMPLES = [
     "Who wrote the opinion piece Deepshift?",
 ]
 
+UI_TEXT: dict[str, dict[str, str]] = {
+    "nl": {
+        "chat": "Vraag over het nieuws",
+        "placeholder": "Stel een vraag in het Nederlands of Engels…",
+        "send": "Vraag",
+        "new": "Nieuw gesprek",
+        "copy": "Antwoord met bronnen, om te kopiëren",
+        "comment": "Opmerking bij je beoordeling (optioneel)",
+        "save_comment": "Opmerking opslaan",
+    },
+    "en": {
+        "chat": "Ask about the news",
+        "placeholder": "Ask a question in Dutch or English…",
+        "send": "Ask",
+        "new": "New conversation",
+        "copy": "Answer with sources, to copy",
+        "comment": "Comment on your rating (optional)",
+        "save_comment": "Save comment",
+    },
+}
+INTERFACE_LANGUAGES = {"Nederlands": "nl", "English": "en"}
+
 FAILED = {
     "nl": "Er ging iets mis bij het beantwoorden. Probeer het opnieuw.",
     "en": "Something went wrong while answering. Please try again.",
@@ -89,6 +111,20 @@ def rate(
     return feedback_id, "Bedankt voor je feedback. / Thank you for your feedback."
 
 
+def interface_labels(language: str) -> tuple:
+    """Updates that put the interface's own labels in `language` ("nl" or "en")."""
+    text = UI_TEXT[language]
+    return (
+        gr.Chatbot(label=text["chat"]),
+        gr.Textbox(placeholder=text["placeholder"]),
+        gr.Button(text["send"]),
+        gr.Button(text["new"]),
+        gr.Textbox(label=text["copy"]),
+        gr.Textbox(label=text["comment"]),
+        gr.Button(text["save_comment"]),
+    )
+
+
 def create_app(pipeline: Pipeline, feedback: FeedbackStore | None = None) -> gr.Blocks:
     settings = pipeline.settings
     store = feedback or FeedbackStore(settings.feedback_path)
@@ -132,41 +168,51 @@ def create_app(pipeline: Pipeline, feedback: FeedbackStore | None = None) -> gr.
         turns = gr.State([])
         answers = gr.State({})  # chat position -> answer object, for feedback
         last_feedback = gr.State(None)
+        text = UI_TEXT["nl"]
+        interface = gr.Radio(
+            list(INTERFACE_LANGUAGES), value="Nederlands", show_label=False, container=False
+        )
         with gr.Tab("Vragen / Ask"), gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    label="Vraag over het nieuws / Ask about the news",
+                    label=text["chat"],
                     render_markdown=False,
                     sanitize_html=True,
                     height=480,
                     feedback_options=("Like", "Dislike"),
                 )
                 question = gr.Textbox(
-                    placeholder="Stel een vraag in het Nederlands of Engels…",
+                    placeholder=text["placeholder"],
                     show_label=False,
                     max_length=settings.max_question_chars,
                 )
                 with gr.Row():
-                    send = gr.Button("Vraag / Ask", variant="primary")
-                    new = gr.Button("Nieuw gesprek / New conversation")
+                    send = gr.Button(text["send"], variant="primary")
+                    new = gr.Button(text["new"])
                 gr.Examples(EXAMPLES, inputs=question)
                 copy_box = gr.Textbox(
-                    label="Antwoord met bronnen, om te kopiëren / Answer with sources, to copy",
+                    label=text["copy"],
                     lines=4,
                     interactive=False,
                     buttons=["copy"],
                 )
                 with gr.Accordion("Feedback", open=False):
                     comment = gr.Textbox(
-                        label="Opmerking (optioneel) / Comment (optional)", max_length=2000
+                        label=text["comment"], max_length=2000
                     )
-                    save_comment = gr.Button("Opmerking opslaan / Save comment")
+                    save_comment = gr.Button(text["save_comment"])
                     feedback_status = gr.Markdown()
             with gr.Column(scale=2):
                 sources = gr.HTML(elem_id="sources")
         with gr.Tab("Artikelen / Articles") as articles_tab:
             status = gr.HTML(elem_id="index-status")
         articles_tab.select(show_status, None, status, api_visibility="private")
+        interface.change(
+            lambda choice: interface_labels(INTERFACE_LANGUAGES[choice]),
+            interface,
+            [chatbot, question, send, new, copy_box, comment, save_comment],
+            api_visibility="private",
+        )
         outputs = [chatbot, sources, turns, question, answers, copy_box]
         for trigger in (question.submit, send.click):
             trigger(

@@ -151,3 +151,11 @@ def test_the_copy_text_holds_the_answer_and_its_sources(pipeline):
     text = plain_text(answer)
     assert text.startswith("Nvidia verloor 589 miljard dollar")
     assert "Bronnen:" in text and "nvidia, characters" in text
+
+
+def test_the_interface_labels_switch_language():
+    english = ui.interface_labels("en")
+    dutch = ui.interface_labels("nl")
+    assert english[0].label == "Ask about the news" and dutch[0].label == "Vraag over het nieuws"
+    assert english[2].value == "Ask" and dutch[2].value == "Vraag"
+    assert set(ui.UI_TEXT["nl"]) == set(ui.UI_TEXT["en"])
