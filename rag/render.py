@@ -37,9 +37,10 @@ LABELS: dict[Language, dict[str, str]] = {
 
 
 def answer_text(answer: Answer) -> str:
-    """The checked answer as plain text: sentences that failed the check are marked."""
+    """The checked answer as plain text: sentences that failed the check are marked with ⚠,
+    an abstention with ℹ, so neither reads like a confirmed answer."""
     if answer.abstained or not answer.sentences:
-        return answer.text
+        return f"ℹ {answer.text}"
     unverified = LABELS[answer.language]["unverified"]
     parts = []
     for sentence in answer.sentences:

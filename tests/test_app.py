@@ -51,7 +51,7 @@ def test_the_handler_shows_sources_first_then_streams_then_the_checked_answer(pi
 
 def test_an_abstention_reads_as_one(pipeline):
     *_, (chat, sources, turns, box, _) = ui.respond(pipeline, "What is the capital of Peru?", [], [])
-    assert chat[-1]["content"] == "The articles do not say: I found no passage that answers this question."
+    assert chat[-1]["content"] == "ℹ The articles do not say: I found no passage that answers this question."
 
 
 def test_an_empty_question_gets_a_message_and_keeps_the_input(pipeline):
@@ -159,3 +159,37 @@ def test_the_interface_labels_switch_language():
     assert english[0].label == "Ask about the news" and dutch[0].label == "Vraag over het nieuws"
     assert english[2].value == "Ask" and dutch[2].value == "Vraag"
     assert set(ui.UI_TEXT["nl"]) == set(ui.UI_TEXT["en"])
+
+
+def test_a_second_request_waits_in_the_queue_with_its_position(settings, tmp_path):  # noqa: F811
+    import threading
+
+    from gradio_client import Client
+
+    release = threading.Event()
+
+    def slow(messages):
+        release.wait(30)
+        return "NOT_FOUND"
+
+    pipeline = Pipeline(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(slow))
+    pipeline.build()
+    app = ui.create_app(pipeline, FeedbackStore(tmp_path / "feedback.sqlite3"))
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        first = Client(f"http://127.0.0.1:{port}/", verbose=False).submit("Wie?", None, api_name="/ask")
+        second = Client(f"http://127.0.0.1:{port}/", verbose=False).submit("Wat?", None, api_name="/ask")
+        ranks = []
+        for _ in range(100):
+            status = second.status()
+            ranks.append(status.rank)
+            if status.rank == 0 and status.code.name == "IN_QUEUE":
+                break
+            threading.Event().wait(0.1)
+        assert 0 in ranks  # the second request is queued behind the first, with a position
+        release.set()
+        assert first.result(timeout=30)["abstained"] and second.result(timeout=30)["abstained"]
+    finally:
+        release.set()
+        app.close()
