@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 import sys
+import threading
 from typing import Iterator
 
 import gradio as gr
@@ -100,6 +101,40 @@ def respond(
         yield chat, gr.skip(), turns, question, None
 
 
+class Startup:
+    """Builds the index and loads the models in the background while the page is already
+    up, so a reader sees what is happening instead of a dead address."""
+
+    MESSAGES = {
+        "index": "⏳ De index wordt gebouwd… / Building the index…",
+        "models": "⏳ De modellen worden geladen… / Loading the models…",
+        "ready": "",
+    }
+
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.stage = "index"
+        self.error: str | None = None
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        try:
+            print(self.pipeline.build().summary(), flush=True)
+            self.stage = "models"
+            self.pipeline.warm()
+            self.stage = "ready"
+        except RagError as error:
+            self.error = str(error)
+            log.error("start-up failed: %s", error)
+        finally:
+            self.ready.set()
+
+    def message(self) -> str:
+        if self.error:
+            return f"⚠ De app kan niet starten / The app cannot start: {self.error}"
+        return self.MESSAGES[self.stage]
+
+
 def rate(
     store: FeedbackStore, answers: dict, index: int, liked: bool, comment: str
 ) -> tuple[int | None, str]:
@@ -125,12 +160,21 @@ def interface_labels(language: str) -> tuple:
     )
 
 
-def create_app(pipeline: Pipeline, feedback: FeedbackStore | None = None) -> gr.Blocks:
+def create_app(
+    pipeline: Pipeline, feedback: FeedbackStore | None = None, startup: Startup | None = None
+) -> gr.Blocks:
+    """The UI over `pipeline`. With `startup`, the page shows its progress and questions
+    wait for it to finish."""
     settings = pipeline.settings
     store = feedback or FeedbackStore(settings.feedback_path)
 
     def chat_handler(question, chat, turns, answers):
         answers = dict(answers or {})
+        if startup is not None and not startup.ready.wait(timeout=600):
+            chat = [*(chat or []), {"role": "user", "content": question},
+                    {"role": "assistant", "content": startup.message()}]
+            yield chat, gr.skip(), turns, question, answers, gr.skip()
+            return
         for chat, sources, turns, box, answer in respond(pipeline, question, chat or [], turns or []):
             if answer is None:
                 yield chat, sources, turns, box, answers, gr.skip()
@@ -153,6 +197,8 @@ def create_app(pipeline: Pipeline, feedback: FeedbackStore | None = None) -> gr.
         """One answer object, the same as `python -m rag ask --json`. `history`: earlier
         turns as [{"question": ..., "answer": ...}]."""
         turns = [Turn(str(t["question"]), str(t["answer"])) for t in history or []]
+        if startup is not None and (not startup.ready.wait(timeout=600) or startup.error):
+            return {"id": None, "error": startup.message()}
         try:
             return pipeline.answer(question, turns).to_dict()
         except RagError as error:
@@ -169,6 +215,16 @@ def create_app(pipeline: Pipeline, feedback: FeedbackStore | None = None) -> gr.
         answers = gr.State({})  # chat position -> answer object, for feedback
         last_feedback = gr.State(None)
         text = UI_TEXT["nl"]
+        if startup is not None:
+            progress = gr.Markdown(startup.message(), elem_id="startup")
+            timer = gr.Timer(1.0)
+            timer.tick(
+                lambda: (startup.message(), gr.Timer(active=not startup.ready.is_set())),
+                None,
+                [progress, timer],
+                api_visibility="private",
+                queue=False,
+            )
         interface = gr.Radio(
             list(INTERFACE_LANGUAGES), value="Nederlands", show_label=False, container=False
         )
@@ -239,21 +295,24 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
-        pipeline = Pipeline(settings)
-        print("Index: " + pipeline.build().summary(), flush=True)
-        print("Loading the models…", flush=True)
-        pipeline.warm()
     except RagError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    app = create_app(pipeline)
+    pipeline = Pipeline(settings)
+    startup = Startup(pipeline)
+    app = create_app(pipeline, startup=startup)
     app.launch(
         server_name=settings.host,
         server_port=settings.port,
         show_error=False,
         enable_monitoring=False,
         css=CSS,
+        prevent_thread_lock=True,
     )
+    startup.run()
+    if startup.error:
+        print(f"error: {startup.error}", file=sys.stderr)
+    app.block_thread()
     return 0
 
 

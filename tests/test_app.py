@@ -193,3 +193,26 @@ def test_a_second_request_waits_in_the_queue_with_its_position(settings, tmp_pat
     finally:
         release.set()
         app.close()
+
+
+def test_startup_progress_is_shown_and_questions_wait_for_it(settings, tmp_path):  # noqa: F811
+    pipeline = Pipeline(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator("NOT_FOUND"))
+    startup = ui.Startup(pipeline)
+    assert startup.message().startswith("⏳ De index wordt gebouwd")
+    ui.create_app(pipeline, FeedbackStore(tmp_path / "f.sqlite3"), startup)
+
+    startup.run()
+
+    assert startup.ready.is_set() and startup.message() == ""
+    assert pipeline.last_build.reason == "no index"
+
+
+def test_a_failed_startup_says_why(tmp_path):
+    from rag.config import Settings
+
+    pipeline = Pipeline(Settings(docs_dir=tmp_path / "nowhere", index_dir=tmp_path / "i"), embedder=FakeEmbedder())
+    startup = ui.Startup(pipeline)
+    startup.run()
+    assert startup.message() == (
+        f"⚠ De app kan niet starten / The app cannot start: articles directory not found: {tmp_path / 'nowhere'}"
+    )
