@@ -130,8 +130,8 @@ class Startup:
             self.ready.set()
 
     def message(self) -> str:
-        if self.error:
-            return f"⚠ De app kan niet starten / The app cannot start: {self.error}"
+        if self.error:  # the details (paths) go to the server log, not to readers
+            return "⚠ De app kan niet starten; zie het serverlog. / The app cannot start; see the server log."
         return self.MESSAGES[self.stage]
 
 

@@ -214,5 +214,6 @@ def test_a_failed_startup_says_why(tmp_path):
     startup = ui.Startup(pipeline)
     startup.run()
     assert startup.message() == (
-        f"⚠ De app kan niet starten / The app cannot start: articles directory not found: {tmp_path / 'nowhere'}"
+        "⚠ De app kan niet starten; zie het serverlog. / The app cannot start; see the server log."
     )
+    assert startup.error == f"articles directory not found: {tmp_path / 'nowhere'}"
