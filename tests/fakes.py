@@ -63,3 +63,20 @@ class ScriptedGenerator(Generator):
             reply = self.script
         for piece in re.findall(r"\S+\s*|\s+", reply):
             yield piece
+
+
+def scripted_pipeline(settings, answer: str):
+    """A Pipeline on the fake models whose generator answers `answer` (with `{n}` standing
+    for the passage that holds "589 miljard") and NOT_FOUND to questions about Peru."""
+    from rag.pipeline import Pipeline
+
+    pipeline = Pipeline(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(""))
+    pipeline.build()
+    n = next(
+        i for i, p in enumerate(pipeline.retrieve("Hoeveel verloor Nvidia?"), 1)
+        if "589 miljard" in p.chunk.text
+    )
+    pipeline._generator = ScriptedGenerator(
+        lambda messages: "NOT_FOUND" if "Peru" in messages[-1].content else answer.format(n=n)
+    )
+    return pipeline

@@ -12,24 +12,13 @@ from rag.feedback import FeedbackStore
 from rag.pipeline import Pipeline
 from rag.render import answer_text, plain_text, sources_html, status_html
 from rag.types import Answer, ArticleMeta, Chunk, Passage, SentenceCheck
-from tests.fakes import FakeEmbedder, ScriptedGenerator
+from tests.fakes import FakeEmbedder, ScriptedGenerator, scripted_pipeline
 from tests.test_pipeline import settings  # noqa: F401  (fixture)
 
 
 @pytest.fixture
 def pipeline(settings):  # noqa: F811
-    pipeline = Pipeline(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(""))
-    pipeline.build()
-    n = next(
-        i for i, p in enumerate(pipeline.retrieve("Hoeveel verloor Nvidia?"), 1)
-        if "589 miljard" in p.chunk.text
-    )
-    pipeline._generator = ScriptedGenerator(
-        lambda messages: "NOT_FOUND"
-        if "Peru" in messages[-1].content
-        else f"Nvidia verloor 589 miljard dollar [{n}]."
-    )
-    return pipeline
+    return scripted_pipeline(settings, "Nvidia verloor 589 miljard dollar [{n}].")
 
 
 def test_the_handler_shows_sources_first_then_streams_then_the_checked_answer(pipeline):

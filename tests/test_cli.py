@@ -9,23 +9,14 @@ import pytest
 
 from rag import __main__ as cli
 from rag.config import Settings
-from rag.pipeline import Pipeline
-from tests.fakes import FakeEmbedder, ScriptedGenerator
+from tests.fakes import scripted_pipeline
 from tests.test_pipeline import settings  # noqa: F401  (fixture)
 
 
 @pytest.fixture
 def fake_pipeline(settings, monkeypatch):  # noqa: F811
-    pipeline = Pipeline(settings, embedder=FakeEmbedder(), generator=ScriptedGenerator(""))
-    pipeline.build()
-    n = next(
-        i for i, p in enumerate(pipeline.retrieve("Hoeveel verloor Nvidia?"), 1)
-        if "589 miljard" in p.chunk.text
-    )
-    pipeline._generator = ScriptedGenerator(
-        lambda messages: "NOT_FOUND"
-        if "Peru" in messages[-1].content
-        else f"Nvidia verloor 589 miljard dollar [{n}]. Het was 700 miljard [{n}]."
+    pipeline = scripted_pipeline(
+        settings, "Nvidia verloor 589 miljard dollar [{n}]. Het was 700 miljard [{n}]."
     )
     monkeypatch.setattr(cli, "_pipeline", lambda settings: pipeline)
     return pipeline
