@@ -139,7 +139,7 @@ def rate(
     store: FeedbackStore, answers: dict, index: int, liked: bool, comment: str
 ) -> tuple[int | None, str]:
     """Store a thumbs up/down for the answer at chat position `index`."""
-    answer = answers.get(index) or answers.get(str(index))
+    answer = answers.get(index)
     if answer is None:
         return None, "Er is geen antwoord om te beoordelen. / There is no answer to rate."
     feedback_id = store.add(answer, "up" if liked else "down", comment or "")

@@ -15,7 +15,6 @@ from typing import Sequence, TextIO
 
 from rag.config import Settings
 from rag.errors import QuestionError, RagError
-from rag.render import plain_text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,6 +111,8 @@ def _ask(settings: Settings, question: str, as_json: bool) -> int:
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
+        from rag.render import plain_text
+
         print(plain_text(answer))
     return 0
 
@@ -183,6 +184,7 @@ def _export_feedback(settings: Settings, format: str, output: str | None) -> int
 
 
 def _chat(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    from rag.render import plain_text
     from rag.types import Turn
 
     pipeline = _pipeline(settings)

@@ -580,10 +580,11 @@ def render_answer(checks: Sequence[SentenceCheck]) -> str:
 # --- semantic similarity -------------------------------------------------------------------
 
 
-def make_similarity(embedder: Embedder) -> SimilarityFn:
-    """A similarity function for one answer: the best cosine between the sentence (embedded
-    as a query) and each cited passage or any of its sentences (embedded as passages).
-    Passage vectors are cached for the life of the returned function."""
+def make_similarity(embedder: Embedder, max_cached: int = 20_000) -> SimilarityFn:
+    """A similarity function: the best cosine between the sentence (embedded as a query)
+    and each cited passage or any of its sentences (embedded as passages). Passage vectors
+    are cached for the life of the returned function (at most `max_cached`, then the cache
+    starts over), so passages cited again are not embedded again."""
     cache: dict[str, np.ndarray] = {}
 
     def similarity(sentence: str, cited_texts: Sequence[str]) -> float:
@@ -592,6 +593,9 @@ def make_similarity(embedder: Embedder) -> SimilarityFn:
             return 0.0
         missing = [u for u in units if u not in cache]
         if missing:
+            if len(cache) + len(missing) > max_cached:
+                cache.clear()
+                missing = units
             cache.update(zip(missing, embedder.embed_passages(missing)))
         query = embedder.embed_query(sentence)
         return float(max(np.dot(cache[u], query) for u in units))

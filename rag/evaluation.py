@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+from rag.citations import MARKER
 from rag.language import detect_language
 from rag.types import Passage
 
@@ -51,10 +52,6 @@ def load_questions(path: Path) -> list[EvalQuestion]:
         except (json.JSONDecodeError, KeyError, TypeError) as error:
             raise ValueError(f"{path}:{number}: not a question record ({error})") from None
     return questions
-
-
-def _strip_markers(text: str) -> str:
-    return re.sub(r"\[\d+\]", " ", text)
 
 
 def _normalise(text: str) -> str:
@@ -109,7 +106,7 @@ def score_answer(question: EvalQuestion, answer: Mapping) -> AnswerScore:
         correct=correct,
         evidence_retrieved=evidence,
         language_ok=answer.get("language") == question.lang
-        and (abstained or detect_language(_strip_markers(answer.get("answer", "")), question.lang) == question.lang),
+        and (abstained or detect_language(MARKER.sub(" ", answer.get("answer", "")), question.lang) == question.lang),
         citations_valid=citations_valid,
         sentences=len(sentences),
         supported_sentences=sum(1 for s in sentences if s["supported"]),

@@ -135,6 +135,7 @@ class Pipeline:
         self._generator = generator
         self._index: Index | None = None
         self._retriever: HybridRetriever | None = None
+        self._similarity = None  # the answer check's similarity, its passage vectors cached
         self._lock = threading.Lock()  # one model call at a time per pipeline
         self.last_build: BuildReport | None = None
 
@@ -302,7 +303,9 @@ class Pipeline:
         not_found = prompts.NOT_IN_ARTICLES[language]
         if not passages or not raw.strip() or prompts.NOT_FOUND in raw:
             return not_found, [], True
-        similarity = make_similarity(self.embedder)
+        if self._similarity is None:
+            self._similarity = make_similarity(self.embedder)
+        similarity = self._similarity
         text, sentences = check_answer(
             raw, passages, question, similarity, self.settings.min_support_similarity
         )

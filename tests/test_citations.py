@@ -616,3 +616,14 @@ def test_an_amount_with_the_wrong_magnitude_is_caught(sentence, supported):
     assert check.supported is supported
     if not supported:
         assert check.reason == f"amount 589e6 differs from cited passages [{n}]"
+
+
+def test_similarity_embeds_each_passage_once_across_answers():
+    from tests.fakes import FakeEmbedder
+
+    embedder = FakeEmbedder()
+    similarity = make_similarity(embedder)
+    similarity("Nvidia verloor 589 miljard dollar.", [LOSS.chunk.text])
+    passages_embedded = sum(n for kind, n in embedder.calls if kind == "passage")
+    similarity("Het aandeel verloor 589 miljard.", [LOSS.chunk.text])
+    assert sum(n for kind, n in embedder.calls if kind == "passage") == passages_embedded
