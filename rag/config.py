@@ -57,6 +57,12 @@ class Settings:
     # Answer check
     min_support_similarity: float = 0.84  # semantic check: sentence vs its best cited sentence (calibrated, see rag/citations.py)
 
+    # Evaluation: "signals" (key terms, negation, direction, similarity), "signals+judge" (plus the
+    # local model as a judge of what the signals leave open) or "nli:<text-classification model>"
+    verifier: str = "signals"
+    runs_dir: Path = ROOT / "runs"  # `python -m rag eval` writes one directory per run here
+    labels_path: Path = ROOT / "labels.sqlite3"  # evaluators' sentence labels (UI evaluator tab)
+
     # Web UI
     host: str = "127.0.0.1"
     port: int = 7860
