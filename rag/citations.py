@@ -58,10 +58,10 @@ _MARKER_RUN = re.compile(
 
 # A number: not glued to a letter or digit before it ("H100" is a code), optionally followed
 # by an ordinal or magnitude suffix ("27th", "17e", "589bn"), then no further letter.
-_NUMBER = re.compile(
+NUMBER = re.compile(
     r"(?<![^\W_])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|ste|de|e|bn|mld|mln|mrd|m|k)?(?![^\W_])"
 )
-_WORD = re.compile(r"[^\W_]+(?:&[^\W_]+)*")
+WORD = re.compile(r"[^\W_]+(?:&[^\W_]+)*")
 
 # Magnitude words after a number, Dutch and English, to one exponent: "589 miljard" and
 # "589 billion" are the same amount, "589 million" is not.
@@ -81,7 +81,7 @@ _MONTH_ABBREVIATION = re.compile(
     r"\b(?:jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|oct|nov|dec)\.\s*$", re.IGNORECASE
 )
 
-_MONTHS = (
+MONTHS = (
     ("january", "januari"),
     ("february", "februari"),
     ("march", "maart"),
@@ -95,7 +95,7 @@ _MONTHS = (
     ("november", "november"),
     ("december", "december"),
 )
-_WEEKDAYS = (
+WEEKDAYS = (
     ("monday", "maandag"),
     ("tuesday", "dinsdag"),
     ("wednesday", "woensdag"),
@@ -107,11 +107,11 @@ _WEEKDAYS = (
 # folded word -> canonical date part, e.g. "januari" -> "january"
 DATE_WORDS: dict[str, str] = {
     word: english
-    for pairs in (_MONTHS, _WEEKDAYS)
+    for pairs in (MONTHS, WEEKDAYS)
     for english, dutch in pairs
     for word in (english, dutch)
 }
-_DUTCH_DATE_WORDS = frozenset(dutch for pairs in (_MONTHS, _WEEKDAYS) for _, dutch in pairs)
+_DUTCH_DATE_WORDS = frozenset(dutch for pairs in (MONTHS, WEEKDAYS) for _, dutch in pairs)
 
 # Names that the two languages spell differently. Variants written in capitals are acronyms
 # and match case-sensitively ("US" is a name, "us" is not); the others ignore case.
@@ -304,7 +304,7 @@ def normalise_number(raw: str) -> str:
 
 
 def _numbers(text: str) -> list[str]:
-    return [normalise_number(m.group(1)) for m in _NUMBER.finditer(text)]
+    return [normalise_number(m.group(1)) for m in NUMBER.finditer(text)]
 
 
 def amounts(text: str) -> set[tuple[str, int]]:
@@ -350,7 +350,7 @@ def _gazetteer_pattern(variant: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![^\W_]){re.escape(variant)}(?![^\W_])", flags)
 
 
-_GAZETTEER_PATTERNS: tuple[tuple[tuple[str, re.Pattern[str]], ...], ...] = tuple(
+GAZETTEER_PATTERNS: tuple[tuple[tuple[str, re.Pattern[str]], ...], ...] = tuple(
     tuple((v, _gazetteer_pattern(v)) for v in sorted(group, key=len, reverse=True))
     for group in GAZETTEER
 )
@@ -364,10 +364,10 @@ def key_terms(sentence: str) -> KeyTerms:
     KeyTerms(numbers=('27', '2025', '589', '561.7'), names=('Nvidia',), dates=('january',))
     """
     numbers = list(dict.fromkeys(_numbers(sentence)))
-    masked = _NUMBER.sub(lambda m: " " * len(m.group(0)), sentence)
+    masked = NUMBER.sub(lambda m: " " * len(m.group(0)), sentence)
 
     found: list[tuple[int, str]] = []  # (offset, name), sorted at the end
-    for patterns in _GAZETTEER_PATTERNS:
+    for patterns in GAZETTEER_PATTERNS:
         for _, pattern in patterns:
             for match in pattern.finditer(masked):
                 # The sentence side is case-sensitive: "american" is not a name.
@@ -378,7 +378,7 @@ def key_terms(sentence: str) -> KeyTerms:
 
     dates: list[str] = []
     first_word = True
-    for match in _WORD.finditer(masked):
+    for match in WORD.finditer(masked):
         word = match.group(0)
         at_start = first_word or masked[: match.start()].rstrip()[-1:] in _OPENING_QUOTES
         first_word = False
@@ -415,7 +415,7 @@ def _is_name(word: str, at_start: bool) -> bool:
 
 
 @dataclass(frozen=True)
-class _Evidence:
+class Evidence:
     """What a text (cited passages or the question) can vouch for."""
 
     text: str
@@ -424,9 +424,9 @@ class _Evidence:
     dates: frozenset[str]
 
     @classmethod
-    def of(cls, texts: Iterable[str]) -> "_Evidence":
+    def of(cls, texts: Iterable[str]) -> "Evidence":
         text = "\n".join(texts)
-        words = frozenset(fold(w) for w in _WORD.findall(text))
+        words = frozenset(fold(w) for w in WORD.findall(text))
         return cls(
             text=text,
             numbers=frozenset(_numbers(text)),
@@ -435,7 +435,7 @@ class _Evidence:
         )
 
     def has_name(self, name: str) -> bool:
-        for patterns in _GAZETTEER_PATTERNS:
+        for patterns in GAZETTEER_PATTERNS:
             if any(variant == name for variant, _ in patterns):
                 return any(pattern.search(self.text) for _, pattern in patterns)
         if " " in name:  # a multi-word gazetteer variant written in another case
@@ -453,10 +453,12 @@ def name_matches(name: str, word: str) -> bool:
     [True, False]
     """
     name, word = fold(name), fold(word)
-    if name == word:
-        return True
+    if name == word or (name.endswith("s") and name[:-1] == word and len(word) >= 2):
+        return True  # a plural: "LLMs" ~ "llm"
     if len(name) <= 3 or any(c.isdigit() for c in name + word):
         return False
+    if len(name) <= 6 and len(word) > len(name) + 4:
+        return False  # "Intel" is not "intelligentie"
     needed = 4 if len(name) <= 6 else max(5, math.ceil(0.6 * len(name)))
     shared = 0
     for a, b in zip(name, word):
@@ -489,8 +491,8 @@ def check_sentence(
             raise ValueError(f"citation [{n}] is outside the {len(passages)} passages")
     where = format_markers(citations)
     cited_texts = [passages[n - 1].chunk.text for n in citations]
-    cited = _Evidence.of(cited_texts)
-    asked = _Evidence.of([question])
+    cited = Evidence.of(cited_texts)
+    asked = Evidence.of([question])
     terms = key_terms(text)
 
     def failed(reason: str) -> SentenceCheck:
@@ -588,7 +590,7 @@ def make_similarity(embedder: Embedder, max_cached: int = 20_000) -> SimilarityF
     cache: dict[str, np.ndarray] = {}
 
     def similarity(sentence: str, cited_texts: Sequence[str]) -> float:
-        units = list(dict.fromkeys(u for text in cited_texts for u in _units(text)))
+        units = list(dict.fromkeys(u for text in cited_texts for u in passage_units(text)))
         if not units:
             return 0.0
         missing = [u for u in units if u not in cache]
@@ -603,7 +605,7 @@ def make_similarity(embedder: Embedder, max_cached: int = 20_000) -> SimilarityF
     return similarity
 
 
-def _units(passage_text: str) -> list[str]:
+def passage_units(passage_text: str) -> list[str]:
     """The passage itself and its sentences."""
     text = passage_text.strip()
     if not text:

@@ -1,0 +1,160 @@
+"""The support verifier: each signal on its own (fake embedder), the model judge, a real
+NLI model built by the test, the factory, and the CLI's verify --jsonl."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from rag.__main__ import _verify_jsonl
+from rag.config import Settings
+from rag.errors import ConfigError
+from rag.verifier import ModelJudge, NLIVerifier, SignalVerifier, Verdict, make_verifier
+from tests.fakes import FakeEmbedder, ScriptedGenerator
+
+PASSAGE = (
+    "Nvidia heeft maandag een nooit gezien verlies geleden op de beurs. Het aandeel verloor "
+    "589 miljard dollar (561,7 miljard euro) aan waarde, een record in de Amerikaanse "
+    "beursgeschiedenis. Tegelijk zagen andere techreuzen, zoals Apple en Meta, hun waarde stijgen."
+)
+QUOTE = (
+    "Topman Sam Altman van OpenAI reageerde op sociale media. \u201cHet is een indrukwekkend model\u201d, "
+    "schreef Altman. Analist Pieter Viaene noemde de reactie van de markt overdreven."
+)
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    # The fake embedder's bag-of-words cosines run lower than e5's: thresholds to match.
+    return SignalVerifier(FakeEmbedder(dim=256), min_similarity=0.55, on_topic_similarity=0.5)
+
+
+def label(verifier, claim, passages=(PASSAGE,)):
+    return verifier.verify(claim, list(passages)).label
+
+
+def test_a_restated_claim_is_supported(verifier):
+    verdict = verifier.verify("Het aandeel verloor 589 miljard dollar aan waarde [1].", [PASSAGE])
+    assert verdict.label == "supported" and verdict.reason is None and 0 < verdict.score <= 1
+
+
+def test_a_changed_number_is_a_contradiction_naming_the_passage_number(verifier):
+    verdict = verifier.verify("Het aandeel verloor 600 miljard dollar aan waarde.", [PASSAGE])
+    assert verdict.label == "contradicted"
+    assert "600" in verdict.reason and "589" in verdict.reason
+
+
+def test_a_changed_magnitude_is_a_contradiction(verifier):
+    assert label(verifier, "Het aandeel verloor 589 miljoen dollar aan waarde.") == "contradicted"
+
+
+def test_a_changed_company_is_a_contradiction(verifier):
+    assert label(verifier, "Tegelijk zagen andere techreuzen, zoals Apple en Google, hun waarde stijgen.") == "contradicted"
+
+
+def test_a_reversed_direction_is_a_contradiction(verifier):
+    verdict = verifier.verify("Tegelijk zagen andere techreuzen, zoals Apple en Meta, hun waarde dalen.", [PASSAGE])
+    assert verdict.label == "contradicted" and "direction" in verdict.reason
+
+
+def test_a_negated_claim_is_a_contradiction_but_idioms_are_not_negations(verifier):
+    assert label(verifier, "Het aandeel verloor geen 589 miljard dollar aan waarde.") == "contradicted"
+    # "een nooit gezien verlies" is a record loss, not a negation
+    assert label(verifier, "Nvidia heeft maandag een nooit gezien verlies geleden op de beurs.") == "supported"
+
+
+def test_a_changed_weekday_is_a_contradiction(verifier):
+    assert label(verifier, "Nvidia heeft dinsdag een nooit gezien verlies geleden op de beurs.") == "contradicted"
+
+
+def test_a_quote_given_to_the_wrong_speaker_is_a_contradiction(verifier):
+    verdict = verifier.verify("\u201cHet is een indrukwekkend model\u201d, schreef Viaene.", [QUOTE])
+    assert verdict.label == "contradicted" and "Altman" in verdict.reason
+
+
+def test_claims_the_passages_do_not_cover_lack_information(verifier):
+    assert label(verifier, "De Franse regering kondigde nieuwe belastingen aan voor banken.") == "not_enough_info"
+    # an invented name without a rival in the matching sentence
+    assert label(verifier, "Nvidia heeft maandag een nooit gezien verlies geleden, zei Jensen Huang.", [PASSAGE.split(". ")[0] + "."]) == "not_enough_info"
+
+
+def test_empty_claims_and_passages_are_not_enough_info(verifier):
+    assert verifier.verify("  [1] ", [PASSAGE]) == Verdict("not_enough_info", 1.0, "empty claim")
+    assert verifier.verify("Nvidia verloor.", ["", "  "]).reason == "no passage text"
+
+
+def test_the_judge_can_only_downgrade_a_supported_claim():
+    generator = ScriptedGenerator(["NO", "YES"])
+    verifier = SignalVerifier(FakeEmbedder(dim=256), 0.55, 0.5, judge=ModelJudge(generator))
+    claim = "Het aandeel verloor 589 miljard dollar aan waarde."
+    assert verifier.verify(claim, [PASSAGE]).label == "not_enough_info"
+    assert verifier.verify(claim, [PASSAGE]).label == "supported"
+    # a contradiction is decided by the signals; the judge is not asked
+    assert verifier.verify("Het aandeel verloor 600 miljard dollar aan waarde.", [PASSAGE]).label == "contradicted"
+    assert len(generator.calls) == 2
+    assert "<text>" in generator.calls[0][-1].content and claim in generator.calls[0][-1].content
+
+
+def test_make_verifier_reads_the_setting():
+    embedder = FakeEmbedder()
+    assert make_verifier(Settings.from_env({}), embedder).name == "signals"
+    judged = make_verifier(Settings.from_env({"RAG_VERIFIER": "signals+judge"}), embedder, ScriptedGenerator("YES"))
+    assert judged.name == "signals+judge"
+    assert isinstance(make_verifier(Settings.from_env({"RAG_VERIFIER": "nli:/models/x"})), NLIVerifier)
+    with pytest.raises(ConfigError, match="RAG_VERIFIER='magic'"):
+        make_verifier(Settings.from_env({"RAG_VERIFIER": "magic"}), embedder)
+
+
+def tiny_nli_model(path, id2label):
+    """A randomly initialised BERT classifier with a word-level tokenizer, saved to `path`."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "nvidia", "verloor", "589", "miljard", "dollar"]
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
+    fast.save_pretrained(path)
+    config = BertConfig(
+        vocab_size=len(words), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, num_labels=len(id2label), id2label=id2label,
+        label2id={v: k for k, v in id2label.items()},
+    )
+    BertForSequenceClassification(config).save_pretrained(path)
+    return str(path)
+
+
+def test_an_nli_model_from_a_local_path_maps_its_labels(tmp_path):
+    path = tiny_nli_model(tmp_path / "nli", {0: "ENTAILMENT", 1: "NEUTRAL", 2: "CONTRADICTION"})
+    verifier = make_verifier(Settings.from_env({"RAG_VERIFIER": f"nli:{path}"}))
+    verdict = verifier.verify("Nvidia verloor 589 miljard dollar [1].", ["Nvidia verloor 589 miljard dollar."])
+    assert verdict.label in ("supported", "contradicted", "not_enough_info")
+    assert 1 / 3 <= verdict.score <= 1  # the most probable of three labels
+    assert verdict.reason.startswith(f"nli:{path}")
+
+
+def test_an_nli_model_whose_labels_mean_nothing_is_a_clear_error(tmp_path):
+    path = tiny_nli_model(tmp_path / "odd", {0: "LABEL_0", 1: "LABEL_1"})
+    with pytest.raises(ConfigError, match="names none of entailment"):
+        NLIVerifier(path).verify("Nvidia verloor.", ["Nvidia verloor 589 miljard dollar."])
+
+
+def test_verify_jsonl_answers_every_line_and_reports_bad_ones(monkeypatch):
+    monkeypatch.setattr(
+        "rag.verifier.make_verifier", lambda settings: SignalVerifier(FakeEmbedder(dim=256), 0.55, 0.5)
+    )
+    stdin = io.StringIO(
+        json.dumps({"claim": "Het aandeel verloor 600 miljard dollar aan waarde.", "passages": [PASSAGE]}) + "\n"
+        + "not json\n"
+        + json.dumps({"claim": "x"}) + "\n"
+    )
+    stdout = io.StringIO()
+    assert _verify_jsonl(Settings.from_env({}), stdin, stdout) == 1
+    first, second, third = [json.loads(line) for line in stdout.getvalue().splitlines()]
+    assert first["label"] == "contradicted" and 0 < first["score"] <= 1
+    assert second == {"error": "line 2 is not JSON: Expecting value"}
+    assert "needs" in third["error"]
