@@ -1,4 +1,4 @@
-"""Command line: `python -m rag build | ask | bench`.
+"""Command line: `python -m rag build | ask | chat | eval | verify | feedback | bench`.
 
 `ask --jsonl` is the stable interface for evaluators and other tools: one JSON request a
 line on stdin, one answer object a line on stdout, models loaded once. Errors become one
@@ -34,9 +34,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         help='read {"id", "question"} lines on stdin, write answer objects on stdout',
     )
 
-    evaluate = commands.add_parser("eval", help="answer a question file and score the answers")
+    evaluate = commands.add_parser(
+        "eval", help="score answers to a question file (ours, or another system's with --answers)"
+    )
     evaluate.add_argument("--questions", default=None, help="JSONL questions (default: eval/questions.jsonl)")
-    evaluate.add_argument("--output", help="also write the answer objects and scores as JSON")
+    evaluate.add_argument(
+        "--answers", help="answer objects (ask --jsonl format, matched by id) to score instead of answering"
+    )
+    evaluate.add_argument("--name", help="a label for the run directory")
+    evaluate.add_argument("--floor", help="JSON {metric: minimum}; exit 1 when a metric is below it")
+    evaluate.add_argument(
+        "--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="compare two run directories instead"
+    )
+
+    verify = commands.add_parser("verify", help="judge claims against passages")
+    verify.add_argument(
+        "--jsonl",
+        action="store_true",
+        help='read {"claim", "passages": [text, ...]} lines on stdin, write {"label", "score"} lines',
+    )
+    verify.add_argument("--pairs", help="score the verifier on a labelled pair file (eval/verifier_pairs.jsonl)")
+    verify.add_argument("--split", help="only the pairs of this split (dev or test)")
 
     feedback = commands.add_parser("feedback", help="export the readers' feedback")
     feedback.add_argument("--format", choices=("csv", "jsonl"), default="csv")
@@ -65,7 +83,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error("ask needs a question (or --jsonl)")
             return _ask(settings, args.question, args.json)
         if args.command == "eval":
-            return _eval(settings, args.questions, args.output)
+            if args.compare:
+                return _compare(*args.compare)
+            return _eval(settings, args.questions, args.answers, args.name, args.floor)
+        if args.command == "verify":
+            if args.pairs:
+                return _verify_pairs(settings, args.pairs, args.split)
+            if not args.jsonl:
+                parser.error("verify needs --jsonl or --pairs FILE")
+            return _verify_jsonl(settings, sys.stdin, sys.stdout)
         if args.command == "feedback":
             return _export_feedback(settings, args.format, args.output)
         if args.command == "chat":
@@ -141,32 +167,151 @@ def _ask_jsonl(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     return 1 if failures else 0
 
 
-def _eval(settings: Settings, questions_path: str | None, output: str | None) -> int:
+def _eval(
+    settings: Settings,
+    questions_path: str | None,
+    answers_path: str | None,
+    name: str | None,
+    floor_path: str | None,
+) -> int:
+    import time
+    from datetime import datetime, timezone
     from pathlib import Path
 
     from rag.config import ROOT
-    from rag.evaluation import load_questions, score_answer, summarise
+    from rag.evaluation import below_floor, load_questions, score_answer, summarise
+    from rag.report import new_run_dir, write_run
+    from rag.verifier import make_verifier
 
-    questions = load_questions(Path(questions_path) if questions_path else ROOT / "eval" / "questions.jsonl")
-    pipeline = _pipeline(settings)
-    answers, scores = [], []
+    questions_file = Path(questions_path) if questions_path else ROOT / "eval" / "questions.jsonl"
+    try:
+        questions = load_questions(questions_file)
+        floor = json.loads(Path(floor_path).read_text()) if floor_path else {}
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if answers_path:
+        answers = _read_answers(Path(answers_path), [q.id for q in questions])
+        if answers is None:
+            return 1
+        pipeline = None
+        verifier = make_verifier(settings)
+    else:
+        pipeline = _pipeline(settings)
+        verifier = make_verifier(settings, pipeline.embedder, pipeline.generator)
+        answers = {}
+    started = time.perf_counter()
+    scored, scores = [], []
     for question in questions:
-        answer = pipeline.answer(question.question).to_dict(id=question.id)
-        score = score_answer(question, answer)
-        answers.append(answer)
+        if pipeline is not None:
+            answers[question.id] = pipeline.answer(question.question).to_dict(id=question.id)
+        answer = answers[question.id]
+        score = score_answer(question, answer, verifier)
+        scored.append(answer)
         scores.append(score)
         verdict = "ok  " if score.correct else "MISS"
-        print(
-            f"{verdict} {question.id} {answer['timings']['first_token']:5.2f}s "
-            f"{question.question}\n     -> {answer['answer']}",
-            flush=True,
-        )
+        first_token = score.timings.get("first_token")
+        timing = f"{first_token:5.2f}s " if first_token is not None else ""
+        print(f"{verdict} {question.id} {timing}{question.question}\n     -> {answer.get('answer', '')}", flush=True)
     summary = summarise(scores)
+    run_dir = new_run_dir(settings.runs_dir, name)
+    meta = {
+        "name": run_dir.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "questions_file": str(questions_file),
+        "answers_from": answers_path or "this pipeline",
+        "verifier": verifier.name,
+        "seconds": round(time.perf_counter() - started, 1),
+        "settings": {
+            key: str(value) for key, value in vars(settings).items() if not key.endswith("api_key")
+        },
+    }
+    write_run(run_dir, scored, scores, summary, meta)
     print(json.dumps(summary, indent=2))
-    if output:
-        Path(output).write_text(
-            json.dumps({"summary": summary, "answers": answers}, ensure_ascii=False, indent=2)
-        )
+    print(f"run written to {run_dir} (report.md)", file=sys.stderr)
+    failures = below_floor(summary, floor)
+    for failure in failures:
+        print(f"below the quality floor: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _read_answers(path, ids: list[str]) -> dict[str, dict] | None:
+    """Answer objects by id from a JSONL file; None (with a message) when unusable."""
+    answers: dict[str, dict] = {}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read {path}: {error}", file=sys.stderr)
+        return None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            answer = json.loads(line)
+        except json.JSONDecodeError as error:
+            print(f"error: {path}:{number}: not JSON ({error.msg})", file=sys.stderr)
+            return None
+        if not isinstance(answer, dict) or "id" not in answer:
+            print(f"error: {path}:{number}: an answer object needs an \"id\"", file=sys.stderr)
+            return None
+        answers[str(answer["id"])] = answer
+    missing = [i for i in ids if i not in answers]
+    if missing:
+        print(f"error: {path} has no answer for {', '.join(missing)}", file=sys.stderr)
+        return None
+    return answers
+
+
+def _compare(run_a: str, run_b: str) -> int:
+    from rag.report import compare_runs, load_run
+
+    print(compare_runs(load_run(run_a), load_run(run_b)), end="")
+    return 0
+
+
+def _verify_jsonl(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    from rag.verifier import make_verifier
+
+    verifier = make_verifier(settings)
+    failures = 0
+    for line_number, line in enumerate(stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            claim, passages = request["claim"], request["passages"]
+            if not isinstance(claim, str) or not isinstance(passages, list) or not all(
+                isinstance(p, str) for p in passages
+            ):
+                raise TypeError
+            result = verifier.verify(claim, passages).to_dict()
+        except json.JSONDecodeError as error:
+            result = {"error": f"line {line_number} is not JSON: {error.msg}"}
+            failures += 1
+        except (KeyError, TypeError):
+            result = {"error": f'line {line_number} needs {{"claim": text, "passages": [text, ...]}}'}
+            failures += 1
+        stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 1 if failures else 0
+
+
+def _verify_pairs(settings: Settings, path: str, split: str | None) -> int:
+    from rag.evaluation import load_pairs, verifier_report
+    from rag.verifier import make_verifier
+
+    pairs = [p for p in load_pairs(path) if split is None or p.split == split]
+    if not pairs:
+        print(f"error: {path} has no pairs{f' in split {split!r}' if split else ''}", file=sys.stderr)
+        return 1
+    verifier = make_verifier(settings)
+    verdicts = [verifier.verify(p.claim, list(p.passages)) for p in pairs]
+    for pair, verdict in zip(pairs, verdicts):
+        if verdict.label != pair.label:
+            print(f"{pair.id} {pair.lang} {pair.kind}: {pair.label} judged {verdict.label} ({verdict.reason})\n"
+                  f"     {pair.claim}", file=sys.stderr)
+    report = verifier_report(pairs, verdicts)
+    print(json.dumps({"verifier": verifier.name, "split": split or "all", **report}, indent=2))
     return 0
 
 

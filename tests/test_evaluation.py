@@ -67,5 +67,5 @@ def test_scores_an_answer_and_an_abstention():
 
     summary = summarise([right, score_answer(UNANSWERABLE, answer("...", abstained=True, cited=()))])
     assert summary["answer_correct"] == 1.0
-    assert summary["abstained_when_unanswerable"] == 1.0
+    assert summary["abstention_recall"] == 1.0 and summary["abstention_precision"] == 1.0
     assert summary["evidence_recall"] == 1.0
