@@ -58,10 +58,10 @@ class FeedbackRow:
         }
 
 
-def _cell(text: str) -> str:
+def spreadsheet_cell(text: str) -> str:
     """Keep spreadsheets from running untrusted text as a formula.
 
-    >>> _cell("=HYPERLINK(1)"), _cell("gewoon")
+    >>> spreadsheet_cell("=HYPERLINK(1)"), spreadsheet_cell("gewoon")
     ("'=HYPERLINK(1)", 'gewoon')
     """
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -138,7 +138,7 @@ class FeedbackStore:
             )
             writer.writerow(
                 [row.id, row.created_at, row.rating]
-                + [_cell(x) for x in (row.comment, row.question, row.language or "", row.answer, cited)]
+                + [spreadsheet_cell(x) for x in (row.comment, row.question, row.language or "", row.answer, cited)]
             )
             count += 1
         return count

@@ -26,7 +26,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal, Mapping, Sequence, TextIO
 
-from rag.feedback import _cell as spreadsheet_cell  # the one formula guard, shared with feedback
+from rag.feedback import spreadsheet_cell  # the one formula guard, shared with feedback
 from rag.verifier import Verdict, VerdictLabel, Verifier
 
 SentenceLabel = Literal["supported", "partly_supported", "unsupported", "contradicted"]

@@ -11,6 +11,7 @@ import socket
 import pytest
 
 import app as ui
+from rag import review_ui
 from rag.errors import ModelError
 from rag.feedback import FeedbackStore
 from rag.labels import LabelStore, SentenceVerdicts, load_answers
@@ -254,49 +255,49 @@ def review(pipeline, tmp_path):
 
 def test_the_evaluator_tab_opens_a_run_and_steps_through_its_answers(review):
     settings, store = review
-    answers = ui.open_answers(settings, run="run-1")
-    assert ui.opened_message(answers) == "run-1/answers.jsonl: 3 antwoorden, 2 zinnen / 3 answers, 2 sentences"
+    answers = review_ui.open_answers(settings, run="run-1")
+    assert review_ui.opened_message(answers) == "run-1/answers.jsonl: 3 antwoorden, 2 zinnen / 3 answers, 2 sentences"
 
-    view = ui.review_view(store, "", answers, 0, 0)
+    view = review_ui.review_view(store, "", answers, 0, 0)
     assert view.position == "Antwoord 1 van 3 / Answer 1 of 3"
     assert "Hoeveel verloor Nvidia?" in view.answer and "Nvidia verloor 589 miljard dollar." in view.sentence
     assert "Nvidia verliest 589 miljard dollar" in view.sentence  # the cited passage's title
     assert view.choices == [("1", 0)] and view.selected == 0 and view.label is None
     assert view.progress == "Vul je naam in om te beoordelen / Enter your name to label"
 
-    assert [ui.step(answers, 0, -1), ui.step(answers, 0, +1), ui.step(answers, 2, +1)] == [0, 1, 2]
-    abstention = ui.review_view(store, "", answers, 1, 0)
+    assert [review_ui.step(answers, 0, -1), review_ui.step(answers, 0, +1), review_ui.step(answers, 2, +1)] == [0, 1, 2]
+    abstention = review_ui.review_view(store, "", answers, 1, 0)
     assert abstention.position == "Antwoord 2 van 3 / Answer 2 of 3"
     assert "No sentences to label" in abstention.answer and abstention.choices == [] and abstention.selected is None
     with pytest.raises(ValueError, match="^choose a run or upload a file of answer objects$"):
-        ui.open_answers(settings)
+        review_ui.open_answers(settings)
     with pytest.raises(ValueError, match="^no run named '../runs/run-1' with an answers.jsonl$"):
-        ui.open_answers(settings, run="../runs/run-1")
+        review_ui.open_answers(settings, run="../runs/run-1")
 
 
 def test_labelling_saves_moves_on_and_counts_progress(review):
     settings, store = review
-    answers = ui.open_answers(settings, run="run-1")
+    answers = review_ui.open_answers(settings, run="run-1")
 
-    assert ui.save_label(store, "  ", answers, 0, 0, "supported", "")[2] == (
+    assert review_ui.save_label(store, "  ", answers, 0, 0, "supported", "")[2] == (
         '<p class="review-message">⚠ enter your name as evaluator first</p>'
     )
-    assert "Kies eerst een oordeel" in ui.save_label(store, "Anna", answers, 0, 0, None, "")[2]
+    assert "Kies eerst een oordeel" in review_ui.save_label(store, "Anna", answers, 0, 0, None, "")[2]
     assert list(store.rows()) == []
 
-    position, sentence, message = ui.save_label(store, "Anna", answers, 0, 0, "partly_supported", "<b>bijna</b>")
+    position, sentence, message = review_ui.save_label(store, "Anna", answers, 0, 0, "partly_supported", "<b>bijna</b>")
     assert (position, sentence) == (2, 0)  # the abstention has no sentences: skipped
     assert "Saved: sentence 1 of answer 1." in message
-    view = ui.review_view(store, "Anna", answers, 0, 0)
+    view = review_ui.review_view(store, "Anna", answers, 0, 0)
     assert view.choices == [("1 ✓", 0)] and (view.label, view.note) == ("partly_supported", "<b>bijna</b>")
     assert view.progress == "1 van 2 zinnen beoordeeld / 1 of 2 sentences labelled"
-    assert ui.review_view(store, "Bram", answers, 0, 0).label is None  # labels are per evaluator
+    assert review_ui.review_view(store, "Bram", answers, 0, 0).label is None  # labels are per evaluator
 
-    assert ui.next_unlabelled(store, "Anna", answers, 0, 0) == (2, 0)
-    position, sentence, message = ui.save_label(store, "Anna", answers, 2, 0, "supported", "")
+    assert review_ui.next_unlabelled(store, "Anna", answers, 0, 0) == (2, 0)
+    position, sentence, message = review_ui.save_label(store, "Anna", answers, 2, 0, "supported", "")
     assert (position, sentence) == (2, 0) and "That was the last sentence." in message
-    assert ui.next_unlabelled(store, "Anna", answers, 2, 0) is None
-    assert ui.review_view(store, "Anna", answers, 2, 0).progress.endswith("2 of 2 sentences labelled")
+    assert review_ui.next_unlabelled(store, "Anna", answers, 2, 0) is None
+    assert review_ui.review_view(store, "Anna", answers, 2, 0).progress.endswith("2 of 2 sentences labelled")
 
 
 def test_an_uploaded_file_is_its_own_collection_and_broken_uploads_say_where(review, tmp_path):
@@ -304,64 +305,64 @@ def test_an_uploaded_file_is_its_own_collection_and_broken_uploads_say_where(rev
     upload = tmp_path / "upload" / "mijn-antwoorden.jsonl"
     upload.parent.mkdir()
     upload.write_text((settings.runs_dir / "run-1" / "answers.jsonl").read_text())
-    answers = ui.open_answers(settings, run="run-1", upload=str(upload))
+    answers = review_ui.open_answers(settings, run="run-1", upload=str(upload))
     assert answers.collection.startswith("upload:") and len(answers.collection) == len("upload:") + 12
-    assert ui.opened_message(answers).startswith("mijn-antwoorden.jsonl: 3 antwoorden")
+    assert review_ui.opened_message(answers).startswith("mijn-antwoorden.jsonl: 3 antwoorden")
 
     upload.write_text('{"question": "Q?", "answer": "A", "passages": [{"text": "t"}]}\nnot json\n')
     with pytest.raises(ValueError, match=r"^mijn-antwoorden\.jsonl:2: not valid JSON"):
-        ui.open_answers(settings, upload=str(upload))
+        review_ui.open_answers(settings, upload=str(upload))
 
 
 def test_the_verdict_is_shown_escaped_and_a_broken_verifier_does_not_stop_labelling(review):
     settings, store = review
-    answers = ui.open_answers(settings, run="run-1")
+    answers = review_ui.open_answers(settings, run="run-1")
     verifier = FakeVerifier()
     verdicts = SentenceVerdicts(lambda: verifier)
 
-    shown = ui.verdict_view(verdicts, answers, 0, 0)
+    shown = review_ui.verdict_view(verdicts, answers, 0, 0)
     assert "ondersteund / supported" in shown and "(score 0.88)" in shown and "fake" in shown
-    assert ui.verdict_view(verdicts, answers, 1, 0) == ""  # an abstention: nothing to judge
-    ui.verdict_view(verdicts, answers, 0, 0)
+    assert review_ui.verdict_view(verdicts, answers, 1, 0) == ""  # an abstention: nothing to judge
+    review_ui.verdict_view(verdicts, answers, 0, 0)
     assert verifier.calls == 1  # the second look is cached
 
     broken = SentenceVerdicts(lambda: FakeVerifier(fail=True))
-    assert "Verifier unavailable: the NLI model is not installed" in ui.verdict_view(broken, answers, 0, 0)
+    assert "Verifier unavailable: the NLI model is not installed" in review_ui.verdict_view(broken, answers, 0, 0)
     unbuilt = SentenceVerdicts(lambda: (_ for _ in ()).throw(NotImplementedError()))
-    assert "Verifier unavailable; see the server log." in ui.verdict_view(unbuilt, answers, 0, 0)
+    assert "Verifier unavailable; see the server log." in review_ui.verdict_view(unbuilt, answers, 0, 0)
 
 
 def test_the_agreement_view_compares_evaluators_and_the_verifier(review):
     settings, store = review
-    answers = ui.open_answers(settings, run="run-1")
+    answers = review_ui.open_answers(settings, run="run-1")
     verdicts = SentenceVerdicts(FakeVerifier)
     for name, first, second in [("Anna", "supported", "supported"), ("Bram", "supported", "contradicted")]:
-        ui.save_label(store, name, answers, 0, 0, first, "")
-        ui.save_label(store, name, answers, 2, 0, second, "")
+        review_ui.save_label(store, name, answers, 0, 0, first, "")
+        review_ui.save_label(store, name, answers, 2, 0, second, "")
 
-    page = ui.agreement_view(store, answers, verdicts)
+    page = review_ui.agreement_view(store, answers, verdicts)
     assert "<td>Anna</td><td>Bram</td><td>2</td><td>50%</td>" in page
     assert "<td>Anna</td><td>verifier (fake)</td><td>2</td><td>100%</td><td>1.00</td>" in page
     assert "<td>Bram</td><td>verifier (fake)</td><td>2</td><td>50%</td>" in page
     assert "partly supported and unsupported count as not_enough_info" in page
 
-    without = ui.agreement_view(store, answers, SentenceVerdicts(lambda: FakeVerifier(fail=True)))
+    without = review_ui.agreement_view(store, answers, SentenceVerdicts(lambda: FakeVerifier(fail=True)))
     assert "verifier" not in without.split("<tbody>")[1] and "Verifier unavailable" in without
-    assert "Load answers first" in ui.agreement_view(store, None, verdicts)
+    assert "Load answers first" in review_ui.agreement_view(store, None, verdicts)
 
 
 def test_export_downloads_the_labels_of_this_collection(review, tmp_path):
     settings, store = review
-    answers = ui.open_answers(settings, run="run-1")
-    ui.save_label(store, "Anna", answers, 0, 0, "unsupported", "=1+1")
+    answers = review_ui.open_answers(settings, run="run-1")
+    review_ui.save_label(store, "Anna", answers, 0, 0, "unsupported", "=1+1")
     other = load_answers(settings.runs_dir / "run-1", "x")
     store.save("Anna", "another-run", other.answers[0], 0, "supported")
 
-    path = ui.export_labels(store, "csv", answers.collection, tmp_path)
+    path = review_ui.export_labels(store, "csv", answers.collection, tmp_path)
     assert path.name == "labels-run-1.csv" and path.parent.parent == tmp_path
     lines = path.read_text().splitlines()
     assert len(lines) == 2 and lines[1].startswith("Anna,run-1,nl-1,0,unsupported,'=1+1,")
-    everything = ui.export_labels(store, "jsonl", None, tmp_path)
+    everything = review_ui.export_labels(store, "jsonl", None, tmp_path)
     assert everything.name == "labels-all.jsonl" and len(everything.read_text().splitlines()) == 2
 
 
