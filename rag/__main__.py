@@ -11,10 +11,10 @@ import argparse
 import json
 import logging
 import sys
-from typing import Sequence, TextIO
+from typing import Callable, Sequence, TextIO
 
 from rag.config import Settings
-from rag.errors import QuestionError, RagError
+from rag.errors import RagError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,28 +143,36 @@ def _ask(settings: Settings, question: str, as_json: bool) -> int:
     return 0
 
 
-def _ask_jsonl(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
-    pipeline = _pipeline(settings)
+def _serve_jsonl(stdin: TextIO, stdout: TextIO, handle: Callable[[object, int], dict], blank: dict) -> int:
+    """One JSON value per input line -> `handle(value, line number)` -> one JSON object per
+    output line. A line that is not JSON gets `blank` with an "error"; any result with an
+    "error" makes the exit status 1, and the loop goes on."""
     failures = 0
     for line_number, line in enumerate(stdin, 1):
         if not line.strip():
             continue
-        request_id = None
         try:
-            request = json.loads(line)
-            if not isinstance(request, dict) or not isinstance(request.get("question"), str):
-                raise QuestionError('each line needs a JSON object with a "question" string')
-            request_id = request.get("id")
-            result = pipeline.answer(request["question"]).to_dict(id=request_id)
+            result = handle(json.loads(line), line_number)
         except json.JSONDecodeError as error:
-            result = {"id": None, "error": f"line {line_number} is not JSON: {error.msg}"}
-            failures += 1
-        except RagError as error:
-            result = {"id": request_id, "error": str(error)}
-            failures += 1
+            result = {**blank, "error": f"line {line_number} is not JSON: {error.msg}"}
+        failures += "error" in result
         stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         stdout.flush()
     return 1 if failures else 0
+
+
+def _ask_jsonl(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
+    pipeline = _pipeline(settings)
+
+    def answer(request: object, line_number: int) -> dict:
+        if not isinstance(request, dict) or not isinstance(request.get("question"), str):
+            return {"id": None, "error": 'each line needs a JSON object with a "question" string'}
+        try:
+            return pipeline.answer(request["question"]).to_dict(id=request.get("id"))
+        except RagError as error:
+            return {"id": request.get("id"), "error": str(error)}
+
+    return _serve_jsonl(stdin, stdout, answer, {"id": None})
 
 
 def _eval(
@@ -187,6 +195,7 @@ def _eval(
     try:
         questions = load_questions(questions_file)
         floor = json.loads(Path(floor_path).read_text()) if floor_path else {}
+        floor = floor.get("answers", floor)  # eval/quality_floor.json also holds the verifier's
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -273,27 +282,17 @@ def _verify_jsonl(settings: Settings, stdin: TextIO, stdout: TextIO) -> int:
     from rag.verifier import make_verifier
 
     verifier = make_verifier(settings)
-    failures = 0
-    for line_number, line in enumerate(stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            request = json.loads(line)
-            claim, passages = request["claim"], request["passages"]
-            if not isinstance(claim, str) or not isinstance(passages, list) or not all(
-                isinstance(p, str) for p in passages
-            ):
-                raise TypeError
-            result = verifier.verify(claim, passages).to_dict()
-        except json.JSONDecodeError as error:
-            result = {"error": f"line {line_number} is not JSON: {error.msg}"}
-            failures += 1
-        except (KeyError, TypeError):
-            result = {"error": f'line {line_number} needs {{"claim": text, "passages": [text, ...]}}'}
-            failures += 1
-        stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
-        stdout.flush()
-    return 1 if failures else 0
+
+    def verify(request: object, line_number: int) -> dict:
+        claim = request.get("claim") if isinstance(request, dict) else None
+        passages = request.get("passages") if isinstance(request, dict) else None
+        if not isinstance(claim, str) or not isinstance(passages, list) or not all(
+            isinstance(p, str) for p in passages
+        ):
+            return {"error": f'line {line_number} needs {{"claim": text, "passages": [text, ...]}}'}
+        return verifier.verify(claim, passages).to_dict()
+
+    return _serve_jsonl(stdin, stdout, verify, {})
 
 
 def _verify_pairs(settings: Settings, path: str, split: str | None) -> int:

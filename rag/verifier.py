@@ -275,11 +275,11 @@ class SignalVerifier(Verifier):
         missing = _merge_adjacent_names(text, self._missing_terms(text, terms, everything))
         if missing:
             kind, term = missing[0]
-            rival = self._rival(kind, term, text, window, local)
+            rival = self._rival(kind, term, text, window, local, best.text)
             # One changed element with a rival in its place is a substitution; more missing
             # terms mean the claim talks about something the passages do not cover.
             substituted = len(missing) == 1 or all(k == "number" for k, _ in missing)
-            rivals = [self._rival(k, t, text, window, local) for k, t in missing]
+            rivals = [self._rival(k, t, text, window, local, best.text) for k, t in missing]
             if on_topic and substituted and all(rivals):
                 return contradicted(f"{kind} {term} where the passage says {rival}")
             return not_enough(f"{kind} {term} not in the passages")
@@ -300,7 +300,7 @@ class SignalVerifier(Verifier):
             subject = terms.names[:1]
             if len(displaced) == 1 and (displaced[0][0] != "name" or displaced[0][1].split()[0] in subject):
                 kind, term = displaced[0]
-                rival = self._rival(kind, term, text, window, local)
+                rival = self._rival(kind, term, text, window, local, best.text)
                 if rival:
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
             swap = _binding_clash(text, window, terms)
@@ -357,13 +357,21 @@ class SignalVerifier(Verifier):
     def _missing_terms(text: str, terms: KeyTerms, evidence: Evidence) -> list[tuple[str, str]]:
         missing = [("number", n) for n in terms.numbers if n not in evidence.numbers]
         missing += [("date", d) for d in terms.dates if d not in evidence.dates]
-        missing += [("name", n) for n in terms.names if not evidence.has_name(n)]
+        missing += [
+            ("name", n) for n in terms.names if n.upper() not in _ROLE_WORDS and not evidence.has_name(n)
+        ]
         return missing
 
     @staticmethod
-    def _rival(kind: str, term: str, claim: str, window: str, local: Evidence) -> str | None:
+    def _rival(
+        kind: str, term: str, claim: str, window: str, local: Evidence, best_sentence: str
+    ) -> str | None:
         """A term of the same kind in the best-matching passage window that the claim does
         not contain: what the claim's term probably replaced."""
+        if kind == "name":
+            # A replaced name stands where the claim's name would: in the best-matching sentence.
+            window = best_sentence
+            local = Evidence.of([best_sentence])
         if kind == "number":
             claim_kinds = _number_kinds(claim)
             wanted = claim_kinds.get(term, {"plain"})
