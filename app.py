@@ -189,7 +189,8 @@ def create_app(
             return verifier
         from rag.verifier import make_verifier
 
-        return make_verifier(settings, pipeline.embedder, pipeline.generator)
+        judged = settings.verifier == "signals+judge"  # only the judge needs the generator
+        return make_verifier(settings, pipeline.embedder, pipeline.generator if judged else None)
 
     verdicts = SentenceVerdicts(build_verifier)
 

@@ -57,9 +57,10 @@ class Settings:
     # Answer check
     min_support_similarity: float = 0.84  # semantic check: sentence vs its best cited sentence (calibrated, see rag/citations.py)
 
-    # Evaluation: "signals" (key terms, negation, direction, similarity), "signals+judge" (plus the
-    # local model as a judge of what the signals leave open) or "nli:<text-classification model>"
-    verifier: str = "signals"
+    # Evaluation: "signals+judge" (key terms, negation, direction and similarity, then the local
+    # model as a judge of claims the signals call supported), "signals" (no model call: faster,
+    # less accurate, see README) or "nli:<transformers text-classification model id or path>"
+    verifier: str = "signals+judge"
     runs_dir: Path = ROOT / "runs"  # `python -m rag eval` writes one directory per run here
     labels_path: Path = ROOT / "labels.sqlite3"  # evaluators' sentence labels (UI evaluator tab)
 

@@ -301,8 +301,8 @@ def evaluator_tab(
                 )
                 with gr.Row():
                     save_label_button = gr.Button(
-                    "Opslaan en verder / Save and next", variant="primary"
-                )
+                        "Opslaan en verder / Save and next", variant="primary"
+                    )
                     unlabelled = gr.Button("Volgende onbeoordeelde / Next unlabelled")
                 progress_view = gr.HTML()
         with gr.Accordion("Overeenstemming en export / Agreement and export", open=False):

@@ -99,9 +99,9 @@ def test_the_judge_can_only_downgrade_a_supported_claim():
 
 def test_make_verifier_reads_the_setting():
     embedder = FakeEmbedder()
-    assert make_verifier(Settings.from_env({}), embedder).name == "signals"
-    judged = make_verifier(Settings.from_env({"RAG_VERIFIER": "signals+judge"}), embedder, ScriptedGenerator("YES"))
-    assert judged.name == "signals+judge"
+    assert make_verifier(Settings.from_env({"RAG_VERIFIER": "signals"}), embedder).name == "signals"
+    judged = make_verifier(Settings.from_env({}), embedder, ScriptedGenerator("YES"))
+    assert judged.name == "signals+judge" and judged.judge.generator.id == "scripted"
     assert isinstance(make_verifier(Settings.from_env({"RAG_VERIFIER": "nli:/models/x"})), NLIVerifier)
     with pytest.raises(ConfigError, match="RAG_VERIFIER='magic'"):
         make_verifier(Settings.from_env({"RAG_VERIFIER": "magic"}), embedder)
