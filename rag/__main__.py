@@ -1,4 +1,4 @@
-"""Command line: `python -m rag build | ask | chat | eval | verify | feedback | bench`.
+"""Command line: `python -m rag build | ask | chat | summarize | eval | verify | feedback | bench`.
 
 `ask --jsonl` is the stable interface for evaluators and other tools: one JSON request a
 line on stdin, one answer object a line on stdout, models loaded once. Errors become one
@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from rag.config import Settings
@@ -46,6 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate.add_argument(
         "--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="compare two run directories instead"
     )
+
+    summarize = commands.add_parser("summarize", help="a cited briefing of the coverage (Markdown)")
+    summarize.add_argument("--articles", nargs="+", default=[], metavar="ID", help="article ids (default: all)")
+    summarize.add_argument("--topic", help="only what speaks to this topic")
+    summarize.add_argument("--lang", choices=("nl", "en"), default="nl", help="language of the briefing")
+    summarize.add_argument("--output", help="write the Markdown to this file instead of standard output")
 
     verify = commands.add_parser("verify", help="judge claims against passages")
     verify.add_argument(
@@ -86,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.compare:
                 return _compare(*args.compare)
             return _eval(settings, args.questions, args.answers, args.name, args.floor)
+        if args.command == "summarize":
+            return _summarize(settings, args.articles, args.topic, args.lang, args.output)
         if args.command == "verify":
             if args.pairs:
                 return _verify_pairs(settings, args.pairs, args.split)
@@ -184,7 +193,6 @@ def _eval(
 ) -> int:
     import time
     from datetime import datetime, timezone
-    from pathlib import Path
 
     from rag.config import ROOT
     from rag.evaluation import below_floor, load_questions, score_answer, summarise
@@ -269,6 +277,34 @@ def _read_answers(path, ids: list[str]) -> dict[str, dict] | None:
         print(f"error: {path} has no answer for {', '.join(missing)}", file=sys.stderr)
         return None
     return answers
+
+
+def _summarize(settings: Settings, articles: list[str], topic: str | None, language: str, output: str | None) -> int:
+    from rag.briefing import make_briefer
+    from rag.pipeline import Pipeline
+
+    pipeline = Pipeline(settings)
+    report = pipeline.build()
+    if report.reason != "up to date":
+        print(report.summary(), file=sys.stderr)
+    briefer = make_briefer(pipeline, language=language)
+    briefing = briefer.brief(
+        articles, topic, language, progress=lambda share, step: print(f"{share:4.0%} {step}", file=sys.stderr)
+    )
+    markdown = briefing.to_markdown()
+    if output:
+        Path(output).write_text(markdown, encoding="utf-8")
+        print(f"briefing written to {output}", file=sys.stderr)
+    else:
+        print(markdown, end="")
+    flagged = sum(p.flagged for p in (*briefing.key_facts, *briefing.figures, *briefing.quotes))
+    print(
+        f"{len(briefing.key_facts)} key facts, {len(briefing.figures)} figures, {len(briefing.quotes)} quotes, "
+        f"{len(briefing.timeline)} dated events, {len(briefing.disagreements)} disagreements, "
+        f"{flagged} flagged; {sum(briefing.seconds.values()):.1f} s",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _compare(run_a: str, run_b: str) -> int:

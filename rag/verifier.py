@@ -162,6 +162,11 @@ def _direction(word: str) -> int:
     return 0
 
 
+def mixed_directions(text: str) -> bool:
+    """Whether a text has words of both rising and falling."""
+    return {_direction(w) for w in _words(text)} >= {1, -1}
+
+
 def _words(text: str) -> list[str]:
     return [fold(w) for w in WORD.findall(text)]
 
@@ -358,7 +363,7 @@ class SignalVerifier(Verifier):
         missing = [("number", n) for n in terms.numbers if n not in evidence.numbers]
         missing += [("date", d) for d in terms.dates if d not in evidence.dates]
         missing += [
-            ("name", n) for n in terms.names if n.upper() not in _ROLE_WORDS and not evidence.has_name(n)
+            ("name", n) for n in terms.names if n.upper() not in ROLE_WORDS and not evidence.has_name(n)
         ]
         return missing
 
@@ -388,9 +393,9 @@ class SignalVerifier(Verifier):
                     return date.capitalize()
             return None
         claim_evidence = Evidence.of([claim])
-        place = _is_place(term.split()[0])
+        place = is_place(term.split()[0])
         for name in _names(window):
-            if name.upper() in _ROLE_WORDS or _is_place(name) != place:
+            if name.upper() in ROLE_WORDS or is_place(name) != place:
                 continue  # a company does not stand in for a country, nor the reverse
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):
                 return name
@@ -398,7 +403,7 @@ class SignalVerifier(Verifier):
 
 
 # Capitalised abbreviations that name a role or a field, not a party.
-_ROLE_WORDS = frozenset({"CEO", "CFO", "CTO", "COO", "AI", "LLM", "IT", "PR", "ICT"})
+ROLE_WORDS = frozenset({"CEO", "CFO", "CTO", "COO", "AI", "LLM", "IT", "PR", "ICT"})
 
 
 def _near_speech(claim: str, name: str, reach: int = 4) -> bool:
@@ -416,7 +421,7 @@ def _names(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _is_place(name: str) -> bool:
+def is_place(name: str) -> bool:
     return any(pattern.search(name) for patterns in GAZETTEER_PATTERNS for _, pattern in patterns)
 
 
@@ -481,7 +486,7 @@ def _owner(tokens: list[str], index: int, names: Sequence[str]) -> str | None:
 def _binding_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
     """Numbers given to the wrong names: "Ellison lost 13 billion and Dell 22.6 billion"
     where the passage has it the other way round. Needs two names and a number each."""
-    names = [n for n in terms.names if not _is_place(n)]
+    names = [n for n in terms.names if not is_place(n)]
     if _RESPECTIVELY.search(window) or _RESPECTIVELY.search(claim):
         return None  # "A and B lost 22.6 and 13 billion respectively": order, not nearness
     if len(names) < 2 or len(terms.numbers) < 2:
