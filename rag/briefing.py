@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from rag.citations import MONTHS, WEEKDAYS, Evidence, amounts, fold, key_terms, normalise_number, split_sentences
+from rag.citations import MONTHS, WEEKDAYS, WORD, Evidence, amounts, fold, key_terms, normalise_number, split_sentences
 from rag.embedding import Embedder
 from rag.errors import QuestionError
 from rag.generation import ChatMessage, Generator
@@ -36,7 +36,7 @@ from rag.verifier import ROLE_WORDS, Verdict, Verifier, is_place, mixed_directio
 
 log = logging.getLogger(__name__)
 
-NOTES_VERSION = 4  # bump when the extraction changes: cached notes are then rebuilt
+NOTES_VERSION = 6  # bump when the extraction changes: cached notes are then rebuilt
 Progress = Callable[[float, str], None]
 
 _MONTH_NUMBER = {dutch: i for i, (_, dutch) in enumerate(MONTHS, 1)} | {
@@ -105,7 +105,8 @@ class NoteFigure:
     amount: str  # as written: "589 miljard", "60 tot 65 miljard", "net geen 17"
     unit: str
     who: str
-    sentence: str
+    sentence: str  # the sentence that holds the amount
+    measures: str  # that sentence, with the next one when it is too short to say what it measures
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def extract_notes(article_id: str, chunks: Sequence[Chunk], embedder: Embedder) 
         for i, (chunk, text) in enumerate(pairs)
     )
     anchors = _anchor_dates(" ".join(texts))
+    known = frozenset(fold(n) for text in texts for n in key_terms(text).names)
     figures, quotes, events = [], [], []
     for i, (chunk, text) in enumerate(pairs):
         previous = texts[max(0, i - 2) : i]
@@ -191,8 +193,11 @@ def extract_notes(article_id: str, chunks: Sequence[Chunk], embedder: Embedder) 
             parts = _split_amounts(match.group("amount"), match.group("magnitude"))
             owners = _persons(text) if _RESPECTIVELY.search(text) and len(parts) > 1 else []
             for number, part in enumerate(parts):
-                who = owners[number] if len(owners) == len(parts) else _who(text, match.start(), previous)
-                figures.append(NoteFigure(chunk.id, _qualified(text, match.start(), part) if number == 0 else part, unit, who, measures))
+                who = owners[number] if len(owners) == len(parts) else _who(text, match.start(), previous, known)
+                if not who and measures != text:  # "589 miljard dollar. Zoveel … zag Nvidia"
+                    who = _who(measures, len(measures), [], known)
+                amount = _qualified(text, match.start(), part) if number == 0 else part
+                figures.append(NoteFigure(chunk.id, amount, unit, who, text, measures))
         for match in _QUOTE.finditer(text):
             speaker = _full_name(_speaker(text, match.end(), previous, " ".join(texts)), " ".join(texts))
             if speaker:
@@ -220,6 +225,9 @@ def _persons(text: str) -> list[str]:
         words = match.group(0).split()
         while words and fold(words[0]) in FUNCTION_WORDS:  # "Ook Larry Ellison"
             words.pop(0)
+        preceding = text[: match.start()].rstrip(" “\"'")
+        if len(words) > 2 and (not preceding or preceding.endswith((".", "!", "?", ":"))):
+            words.pop(0)  # "Topman Sam Altman …" at the start of a sentence
         if len(words) > 1 and not _is_place_word(words[0]):
             found.append(" ".join(words))
     return found
@@ -239,9 +247,13 @@ def _qualified(text: str, start: int, amount: str) -> str:
     return amount
 
 
-def _people(text: str) -> list[str]:
-    """Names in a text, adjacent capitalised names joined ("Sam Altman")."""
+def _people(text: str, known: frozenset[str] = frozenset()) -> list[str]:
+    """Names in a text, adjacent capitalised names joined ("Sam Altman"); a first word in
+    `known` (folded) counts as a name too."""
     names = key_terms(text).names
+    first = WORD.search(text)
+    if first and fold(first.group(0)) in known and first.group(0) not in names:
+        names = (first.group(0), *names)
     joined: list[str] = []
     for name in names:
         if joined and re.search(re.escape(f"{joined[-1]} {name}"), text) and not _is_place_word(joined[-1]):
@@ -251,10 +263,11 @@ def _people(text: str) -> list[str]:
     return [n for n in joined if not _is_place_word(n)]
 
 
-def _who(sentence: str, position: int, previous: Sequence[str]) -> str:
+def _who(sentence: str, position: int, previous: Sequence[str], known: frozenset[str] = frozenset()) -> str:
     """The name nearest before the figure in its sentence, else the first name of the
-    sentence before it."""
-    before = [n for n in _people(sentence[:position]) if not _is_place_word(n)]
+    sentence before it. `known`: folded names the article uses mid-sentence, so that a
+    sentence that starts with one ("Nvidia heeft …") counts it too."""
+    before = [n for n in _people(sentence[:position], known) if not _is_place_word(n)]
     if before:
         return before[-1]
     if previous and sentence.split(maxsplit=1)[0].lower() in _PRONOUNS:
@@ -262,7 +275,7 @@ def _who(sentence: str, position: int, previous: Sequence[str]) -> str:
         if persons:
             return persons[-1]
     for text in reversed(previous):
-        people = [n for n in _people(text) if not _is_place_word(n)]
+        people = [n for n in _people(text, known) if not _is_place_word(n)]
         if people:
             return people[0]
     return ""
@@ -463,6 +476,7 @@ class Briefer:
         notes_dir: Path,
         generator: Generator | None = None,
         max_key_facts: int = 8,
+        min_pair_similarity: float = 0.84,
     ):
         self.chunks = tuple(chunks)
         self.articles = articles
@@ -471,6 +485,7 @@ class Briefer:
         self.cache = NotesCache(notes_dir)
         self.generator = generator
         self.max_key_facts = max_key_facts
+        self.min_pair_similarity = min_pair_similarity  # e5 cosine for two sentences on one matter
         self._sentence_vectors: dict[str, np.ndarray] = {}
 
     def notes(self, article_ids: Sequence[str], progress: Progress | None = None) -> list[ArticleNotes]:
@@ -611,7 +626,7 @@ class Briefer:
                 verdict = self._check_figure(figure, chunk_by_id[figure.chunk_id].text)
                 seen[key] = len(figures)
                 figures.append(
-                    Figure(figure.amount, figure.unit, figure.sentence, figure.who, cite(figure.chunk_id),
+                    Figure(figure.amount, figure.unit, figure.measures, figure.who, cite(figure.chunk_id),
                            verdict.label != "supported", verdict.reason)
                 )
         return figures
@@ -627,7 +642,7 @@ class Briefer:
         for number in re.findall(r"\d+(?:[.,]\d+)*", figure.amount):
             if normalise_number(number) not in numbers:
                 return Verdict("not_enough_info", 1.0, f"number {number} not in the passage")
-        return self.verifier.verify(figure.sentence, [passage])
+        return self.verifier.verify(figure.measures, [passage])
 
     def _quotes(self, notes, relevant, cite, chunk_by_id) -> list[Quote]:
         quotes = []
@@ -676,7 +691,7 @@ class Briefer:
         for i in range(len(sentences)):
             for j in range(i + 1, len(sentences)):
                 a, b = sentences[i], sentences[j]
-                if similar[i, j] < 0.84 or a.chunk_id == b.chunk_id:
+                if similar[i, j] < self.min_pair_similarity or a.chunk_id == b.chunk_id:
                     continue
                 if not _shared_names(a.text, b.text) - common:
                     continue  # not about the same things
