@@ -5,7 +5,9 @@ Thin by design: `create_app()` wires a Pipeline to Gradio components; rendering 
 `rag.pipeline`. The sources appear as soon as retrieval is done, then the answer streams,
 then the checked answer replaces the raw text. One answer is generated at a time (one local
 model); others wait in a bounded queue. The evaluator tab ("Beoordelen / Evaluate") steps
-through saved answer objects one sentence at a time and stores each evaluator's label.
+through saved answer objects one sentence at a time and stores each evaluator's label. The
+summary tab ("Samenvatting / Summary", `rag.summary_ui`) makes a cited newsroom briefing of
+chosen articles with a Markdown download.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from rag.language import detect_language
 from rag.pipeline import AnswerReady, PassagesFound, Pipeline, TextGenerated
 from rag.render import LABELS, answer_text, plain_text, sources_html, status_html
 from rag.review_ui import evaluator_tab
+from rag.summary_ui import summary_tab
 from rag.types import Answer, Turn
 from rag.verifier import Verifier
 
@@ -76,6 +79,10 @@ CSS = """
 .review-sentence blockquote.claim { border-left: 4px solid #2a6; margin: 6px 0; padding: 4px 10px; }
 .verdict.contradicted { color: #b00; } .verdict.supported { color: #2a6; }
 .agreement table td, .agreement table th { padding: 2px 8px; }
+.briefing .flag, .briefing-notice.warning { color: #b00; }
+.briefing .markers, .briefing .speaker { color: #2a6; font-weight: bold; }
+.briefing table td, .briefing table th { padding: 2px 8px; vertical-align: top; }
+.briefing blockquote.quote { border-left: 4px solid #2a6; margin: 6px 0; padding: 4px 10px; }
 """
 
 def respond(
@@ -290,6 +297,7 @@ def create_app(
             status = gr.HTML(elem_id="index-status")
         articles_tab.select(show_status, None, status, api_visibility="private")
         evaluator_tab(settings, label_store, verdicts, startup)
+        summary_tab(pipeline, startup)
         interface.change(
             lambda choice: interface_labels(INTERFACE_LANGUAGES[choice]),
             interface,
@@ -318,6 +326,16 @@ def create_app(
     return app
 
 
+# How the app is served, shared with the load test so it measures what readers get.
+LAUNCH_OPTIONS = dict(
+    show_error=False,  # tracebacks go to the server log, not to readers
+    enable_monitoring=False,
+    css=CSS,
+    max_file_size=MAX_ANSWERS_BYTES,  # the only upload is the evaluator tab's answers file
+    state_session_capacity=1000,  # sessions kept in memory (least recently used dropped first)
+)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -335,15 +353,7 @@ def main() -> int:
         startup,
         labels=LabelStore(settings.labels_path),
     )
-    app.launch(
-        server_name=settings.host,
-        server_port=settings.port,
-        show_error=False,
-        enable_monitoring=False,
-        css=CSS,
-        prevent_thread_lock=True,
-        max_file_size=MAX_ANSWERS_BYTES,  # the only upload is the evaluator tab's answers file
-    )
+    app.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=True, **LAUNCH_OPTIONS)
     startup.run()
     if startup.error:
         print(f"error: {startup.error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Command line: `python -m rag build | ask | chat | summarize | eval | verify | feedback | bench`.
+"""Command line: `python -m rag build | ask | chat | summarize | eval | verify | feedback | bench | loadtest`.
 
 `ask --jsonl` is the stable interface for evaluators and other tools: one JSON request a
 line on stdin, one answer object a line on stdout, models loaded once. Errors become one
@@ -73,6 +73,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench.add_argument("--repeat", type=int, default=3, help="runs of each question")
     bench.add_argument("--output", help="also write the numbers as JSON to this file")
 
+    loadtest = commands.add_parser(
+        "loadtest", help="concurrent users against the app on loopback: answered, busy, latency, memory"
+    )
+    loadtest.add_argument("--users", type=int, default=8, help="simultaneous users (1-64)")
+    loadtest.add_argument("--requests", type=int, default=2, help="questions per user")
+    loadtest.add_argument("--time-limit", type=float, default=600, help="seconds for the whole run")
+    loadtest.add_argument("--fake", action="store_true", help="fake models (tests the serving path only)")
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
@@ -105,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _export_feedback(settings, args.format, args.output)
         if args.command == "chat":
             return _chat(settings, sys.stdin, sys.stdout)
+        if args.command == "loadtest":
+            from rag.loadtest import load_test_command
+
+            return load_test_command(
+                settings, args.users, args.requests, real=not args.fake, time_limit_s=args.time_limit
+            )
         if args.command == "bench":
             from rag.bench import run_bench
 
