@@ -345,6 +345,22 @@ def _dates(sentence: str, anchors: Sequence[date]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def _nearest_pairs(vectors: np.ndarray, k: int, block: int = 512) -> list[tuple[int, int, float]]:
+    """Each row's `k` nearest other rows by cosine, as (i, j, similarity) with i < j, once.
+    Computed a block of rows at a time, so memory grows with the rows, not their square:
+    the work grows with rows times k."""
+    pairs: dict[tuple[int, int], float] = {}
+    for start in range(0, len(vectors), block):
+        scores = vectors[start : start + block] @ vectors.T
+        for offset, row in enumerate(scores):
+            i = start + offset
+            row[i] = -np.inf
+            for j in np.argpartition(-row, min(k, len(row) - 1))[:k]:
+                if np.isfinite(row[j]):
+                    pairs[(min(i, int(j)), max(i, int(j)))] = float(row[j])
+    return [(i, j, similarity) for (i, j), similarity in sorted(pairs.items())]
+
+
 def _shared_names(a: str, b: str) -> set[str]:
     """Names both sentences use, without places and role words ("Chinese", "AI")."""
 
@@ -477,6 +493,7 @@ class Briefer:
         generator: Generator | None = None,
         max_key_facts: int = 8,
         min_pair_similarity: float = 0.84,
+        max_neighbours: int = 8,
     ):
         self.chunks = tuple(chunks)
         self.articles = articles
@@ -486,6 +503,7 @@ class Briefer:
         self.generator = generator
         self.max_key_facts = max_key_facts
         self.min_pair_similarity = min_pair_similarity  # e5 cosine for two sentences on one matter
+        self.max_neighbours = max_neighbours
         self._sentence_vectors: dict[str, np.ndarray] = {}
 
     def notes(self, article_ids: Sequence[str], progress: Progress | None = None) -> list[ArticleNotes]:
@@ -497,7 +515,8 @@ class Briefer:
             notes = self.cache.get(key)
             if notes is None:
                 if progress:
-                    progress((number - 1) / max(1, len(article_ids)), f"notes: {article_id}")
+                    title = self.articles[article_id].title if article_id in self.articles else article_id
+                    progress((number - 1) / max(1, len(article_ids)) / 2, f"notes: {title}")
                 notes = extract_notes(article_id, chunks, self.embedder)
                 self.cache.put(notes)
             result.append(notes)
@@ -513,12 +532,14 @@ class Briefer:
         import time
 
         started = time.perf_counter()
+        if not self.articles:
+            raise QuestionError("there are no indexed articles to summarise")
         ids = list(dict.fromkeys(article_ids)) or sorted(self.articles)
         unknown = [a for a in ids if a not in self.articles]
         if unknown:
-            raise QuestionError(
-                f"unknown article id {', '.join(unknown)}; indexed: {', '.join(sorted(self.articles))}"
-            )
+            known = sorted(self.articles)
+            listed = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+            raise QuestionError(f"unknown article id {', '.join(unknown[:5])}; indexed: {listed}")
         notes = self.notes(ids, progress)
         noted = time.perf_counter()
         if progress:
@@ -686,22 +707,20 @@ class Briefer:
         # them does not make two sentences speak of the same thing.
         common = {name for name, count in counts.items() if count >= max(3, len(sentences) / 10)}
         vectors = self._vectors([s.text for s in sentences])
-        similar = vectors @ vectors.T
         found = []
-        for i in range(len(sentences)):
-            for j in range(i + 1, len(sentences)):
-                a, b = sentences[i], sentences[j]
-                if similar[i, j] < self.min_pair_similarity or a.chunk_id == b.chunk_id:
-                    continue
-                if not _shared_names(a.text, b.text) - common:
-                    continue  # not about the same things
-                verdict = self.verifier.verify(a.text, [b.text])
-                if not _is_conflict(verdict, a.text, b.text):
-                    verdict = self.verifier.verify(b.text, [a.text])
-                if _is_conflict(verdict, a.text, b.text):
-                    found.append(
-                        Disagreement(Point(a.text, (cite(a.chunk_id),)), Point(b.text, (cite(b.chunk_id),)), verdict.reason or "")
-                    )
+        for i, j, similarity in _nearest_pairs(vectors, self.max_neighbours):
+            a, b = sentences[i], sentences[j]
+            if similarity < self.min_pair_similarity or a.chunk_id == b.chunk_id:
+                continue
+            if not _shared_names(a.text, b.text) - common:
+                continue  # not about the same things
+            verdict = self.verifier.verify(a.text, [b.text])
+            if not _is_conflict(verdict, a.text, b.text):
+                verdict = self.verifier.verify(b.text, [a.text])
+            if _is_conflict(verdict, a.text, b.text):
+                found.append(
+                    Disagreement(Point(a.text, (cite(a.chunk_id),)), Point(b.text, (cite(b.chunk_id),)), verdict.reason or "")
+                )
         return found
 
     # -- translation ----------------------------------------------------------------------
@@ -770,24 +789,29 @@ def _marks(citations: Iterable[int]) -> str:
 
 def briefing_markdown(briefing: Briefing) -> str:
     t = SECTION_TITLES[briefing.language]
-    flag = f" *{t['flag']}*"
+
+    def flag(item) -> str:
+        if not item.flagged:
+            return ""
+        return f" *{t['flag']}" + (f": {_md(item.reason)}*" if item.reason else "*")
+
     lines = [f"# {t['title']}", ""]
     if briefing.topic:
         lines += [f"{t['topic']}: {_md(briefing.topic)}", ""]
     lines += [f"{t['articles']}: " + "; ".join(_md(a.title) for a in briefing.articles), ""]
     lines += [f"## {t['key_facts']}", ""]
-    lines += [f"- {_md(p.text)} {_marks(p.citations)}{flag if p.flagged else ''}" for p in briefing.key_facts] or [t["none"]]
+    lines += [f"- {_md(p.text)} {_marks(p.citations)}{flag(p)}" for p in briefing.key_facts] or [t["none"]]
     lines += ["", f"## {t['figures']}", ""]
     if briefing.figures:
         lines += [f"| {t['amount']} | {t['unit']} | {t['measures']} | {t['who']} | {t['source']} |", "|---|---|---|---|---|"]
         lines += [
-            f"| {_md(f.amount)} | {_md(f.unit)} | {_md(f.measures)} | {_md(f.who)} | [{f.citation}]{flag if f.flagged else ''} |"
+            f"| {_md(f.amount)} | {_md(f.unit)} | {_md(f.measures)} | {_md(f.who)} | [{f.citation}]{flag(f)} |"
             for f in briefing.figures
         ]
     else:
         lines.append(t["none"])
     lines += ["", f"## {t['quotes']}", ""]
-    lines += [f"- “{_md(q.text)}” — {_md(q.speaker)} [{q.citation}]{flag if q.flagged else ''}" for q in briefing.quotes] or [t["none"]]
+    lines += [f"- “{_md(q.text)}” — {_md(q.speaker)} [{q.citation}]{flag(q)}" for q in briefing.quotes] or [t["none"]]
     lines += ["", f"## {t['timeline']}", ""]
     lines += [f"- **{e.date}** {_md(e.text)} [{e.citation}]" for e in briefing.timeline] or [t["none"]]
     lines += ["", f"## {t['disagreements']}", ""]
@@ -800,7 +824,7 @@ def briefing_markdown(briefing: Briefing) -> str:
         meta = source.article
         about = ", ".join(_md(x) for x in (meta.source, meta.author, meta.date) if x)
         lines.append(
-            f"[{source.n}] {_md(meta.title)}{f' ({about})' if about else ''}, {meta.id}, "
+            f"[{source.n}] {_md(meta.title)}{f' ({about})' if about else ''}, {_md(meta.id)}, "
             f"characters {source.chunk.start}–{source.chunk.end}: “{_md(source.chunk.text)}”"
         )
     return "\n".join(lines) + "\n"

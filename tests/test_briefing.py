@@ -121,7 +121,7 @@ def test_three_articles_merge_into_one_briefing_with_valid_citations(tmp_path):
     steps = []
     briefing = briefer.brief(progress=lambda share, step: steps.append((share, step)))
 
-    assert [s for _, s in steps][:3] == ["notes: beurs", "notes: markt", "notes: visie"]
+    assert [s for _, s in steps][:3] == ["notes: Titel beurs", "notes: Titel markt", "notes: Titel visie"]
     assert steps[-1] == (1.0, "done")
     sources = {s.n: s for s in briefing.sources}
     assert sorted(sources) == list(range(1, len(sources) + 1))
