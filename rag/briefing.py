@@ -32,7 +32,7 @@ from rag.generation import ChatMessage, Generator
 from rag.language import detect_language
 from rag.verifier import FUNCTION_WORDS
 from rag.types import ArticleMeta, Chunk, Language
-from rag.verifier import ROLE_WORDS, Verdict, Verifier, is_place, mixed_directions
+from rag.verifier import ROLE_WORDS, Verdict, Verifier, is_place, may_conflict, mixed_directions
 
 log = logging.getLogger(__name__)
 
@@ -714,6 +714,8 @@ class Briefer:
                 continue
             if not _shared_names(a.text, b.text) - common:
                 continue  # not about the same things
+            if not may_conflict(a.text, b.text):
+                continue
             verdict = self.verifier.verify(a.text, [b.text])
             if not _is_conflict(verdict, a.text, b.text):
                 verdict = self.verifier.verify(b.text, [a.text])

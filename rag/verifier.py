@@ -162,6 +162,20 @@ def _direction(word: str) -> int:
     return 0
 
 
+def may_conflict(a: str, b: str) -> bool:
+    """A cheap first look: could these two statements contradict each other by negation,
+    direction, a qualifier, a fraction or a different amount? False rules it out."""
+    if _negated(a) != _negated(b):
+        return True
+    if {_direction(w) for w in _words(a)} - {0} and {_direction(w) for w in _words(b)} - {0}:
+        return True
+    if set(_qualifiers(a).values()) | set(_qualifiers(b).values()):
+        return True
+    if _FRACTION.search(a) and _FRACTION.search(b):
+        return True
+    return bool(amounts(a)) and bool(amounts(b)) and amounts(a) != amounts(b)
+
+
 def mixed_directions(text: str) -> bool:
     """Whether a text has words of both rising and falling."""
     return {_direction(w) for w in _words(text)} >= {1, -1}
@@ -238,6 +252,7 @@ class SignalVerifier(Verifier):
         if judge is not None:
             self.name = "signals+judge"
         self._vectors: dict[str, np.ndarray] = {}
+        self._queries: dict[str, np.ndarray] = {}
         self._max_cached = max_cached
 
     def verify(self, claim: str, passages: Sequence[str]) -> Verdict:
@@ -355,7 +370,11 @@ class SignalVerifier(Verifier):
                 self._vectors.clear()
                 missing = list(dict.fromkeys(units))
             self._vectors.update(zip(missing, self.embedder.embed_passages(missing)))
-        query = self.embedder.embed_query(text)
+        query = self._queries.get(text)
+        if query is None:
+            if len(self._queries) >= self._max_cached:
+                self._queries.clear()
+            query = self._queries[text] = self.embedder.embed_query(text)
         return np.array([float(np.dot(self._vectors[u], query)) for u in units])
 
     @staticmethod
