@@ -376,11 +376,14 @@ def _shared_names(a: str, b: str) -> set[str]:
 _CONFLICTS = ("negation", "direction", "amount", "the claim puts", "fraction")
 
 
-def _is_conflict(verdict: Verdict, a: str, b: str) -> bool:
+def _is_conflict(verdict: Verdict, a: str, b: str, across_articles: bool = False) -> bool:
     """A contradiction of a kind that sets two statements against each other; a direction
-    only counts when neither sentence moves both ways ("after an early fall it recovered")."""
+    only counts when neither sentence moves both ways ("after an early fall it recovered").
+    Between articles a different number of the same kind counts too (one says 589 billion,
+    the other 590 billion); within one article such sentences are about different things."""
     reason = verdict.reason or ""
-    if verdict.label != "contradicted" or not reason.startswith(_CONFLICTS):
+    kinds = (*_CONFLICTS, "number") if across_articles else _CONFLICTS
+    if verdict.label != "contradicted" or not reason.startswith(kinds):
         return False
     return not reason.startswith("direction") or not (mixed_directions(a) or mixed_directions(b))
 
@@ -694,9 +697,10 @@ class Briefer:
     def _disagreements(self, notes: Sequence[ArticleNotes], relevant: set[str], cite) -> list[Disagreement]:
         """Pairs of close sentences (in one article or across articles) of which the
         verifier finds one contradicting the other."""
-        sentences = [
-            s for n in notes for s in n.sentences if s.text in relevant and not _QUOTE.search(s.text)
+        owned = [
+            (s, n.article_id) for n in notes for s in n.sentences if s.text in relevant and not _QUOTE.search(s.text)
         ]  # quotes are opinions, not statements of fact to set against each other
+        sentences = [s for s, _ in owned]
         if len(sentences) < 2:
             return []
         counts: dict[str, int] = {}
@@ -712,14 +716,16 @@ class Briefer:
             a, b = sentences[i], sentences[j]
             if similarity < self.min_pair_similarity or a.chunk_id == b.chunk_id:
                 continue
-            if not _shared_names(a.text, b.text) - common:
+            nearly_the_same = similarity >= self.min_pair_similarity + 0.08
+            if not nearly_the_same and not _shared_names(a.text, b.text) - common:
                 continue  # not about the same things
             if not may_conflict(a.text, b.text):
                 continue
+            across = owned[i][1] != owned[j][1]
             verdict = self.verifier.verify(a.text, [b.text])
-            if not _is_conflict(verdict, a.text, b.text):
+            if not _is_conflict(verdict, a.text, b.text, across):
                 verdict = self.verifier.verify(b.text, [a.text])
-            if _is_conflict(verdict, a.text, b.text):
+            if _is_conflict(verdict, a.text, b.text, across):
                 found.append(
                     Disagreement(Point(a.text, (cite(a.chunk_id),)), Point(b.text, (cite(b.chunk_id),)), verdict.reason or "")
                 )

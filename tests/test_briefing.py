@@ -143,6 +143,15 @@ def test_the_h100_contradiction_between_articles_is_found(tmp_path):
     assert all("Stargate" not in a + b for a, b in pairs)
 
 
+def test_articles_that_give_another_figure_for_the_same_thing_differ(tmp_path):
+    other = "Het aandeel verloor 600 miljard dollar (561,7 miljard euro) aan waarde. Apple steeg met 3 procent."
+    briefing = briefer_over({"beurs": BEURS, "ander": other}, tmp_path).brief()
+    reasons = {d.reason for d in briefing.disagreements}
+    assert any("600" in r and "589" in r for r in reasons), reasons
+    # one article's different numbers for different things are not a disagreement
+    assert not [d for d in briefing.disagreements if "Ellison" in d.first.text + d.second.text]
+
+
 def test_unknown_articles_are_refused_with_the_known_ids(tmp_path):
     with pytest.raises(QuestionError, match="unknown article id nope; indexed: beurs"):
         briefer_over({"beurs": BEURS}, tmp_path).brief(["nope"])
