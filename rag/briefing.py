@@ -564,7 +564,7 @@ class Briefer:
         if language == "en" and self.generator is not None:
             if progress:
                 progress(0.8, "translating")
-            key_facts, figures, disagreements = self._translate(key_facts, figures, disagreements)
+            key_facts, figures, disagreements = self._translate(key_facts, figures, disagreements, progress)
         sources = tuple(
             Source(n, chunk_by_id[chunk_id], self.articles[chunk_by_id[chunk_id].article_id])
             for chunk_id, n in numbering.items()
@@ -733,14 +733,25 @@ class Briefer:
 
     # -- translation ----------------------------------------------------------------------
 
-    def _translate(self, key_facts, figures, disagreements):
+    def _translate(self, key_facts, figures, disagreements, progress: Progress | None = None):
+        texts = {p.text for p in key_facts} | {f.measures for f in figures}
+        texts |= {p.text for d in disagreements for p in (d.first, d.second)}
+        memo: dict[str, tuple[str, bool]] = {}  # a sentence measuring two figures is translated once
+
+        def english(text: str) -> tuple[str, bool]:
+            if text not in memo:
+                memo[text] = self._translate_text(text)
+                if progress:
+                    progress(0.8 + 0.2 * len(memo) / len(texts), f"translating {len(memo)}/{len(texts)}")
+            return memo[text]
+
         def translated(point: Point) -> Point:
-            text, ok = self._translate_text(point.text)
+            text, ok = english(point.text)
             return Point(text, point.citations, point.flagged or not ok, None if ok else "translation not confirmed; Dutch kept")
 
         key_facts = [translated(p) for p in key_facts]
         figures = [
-            Figure(f.amount, f.unit, self._translate_text(f.measures)[0], f.who, f.citation, f.flagged, f.reason)
+            Figure(f.amount, f.unit, english(f.measures)[0], f.who, f.citation, f.flagged, f.reason)
             for f in figures
         ]
         disagreements = [Disagreement(translated(d.first), translated(d.second), d.reason) for d in disagreements]
