@@ -769,7 +769,8 @@ class Briefer:
             ),
             ChatMessage("user", text),
         ]
-        reply = "".join(self.generator.stream(messages, max_tokens=160)).strip().strip('"')
+        budget = 40 + len(text) // 2  # tokens: a translation is about as long as its source
+        reply = "".join(self.generator.stream(messages, max_tokens=budget, stop=("\n",))).strip().strip('"')
         reply = reply.splitlines()[0].strip() if reply else ""
         if reply and detect_language(reply) == "en" and self.verifier.verify(reply, [text]).label == "supported":
             return reply, True
