@@ -32,7 +32,7 @@ from rag.generation import ChatMessage, Generator
 from rag.language import detect_language
 from rag.verifier import FUNCTION_WORDS
 from rag.types import ArticleMeta, Chunk, Language
-from rag.verifier import ROLE_WORDS, Verdict, Verifier, is_place, may_conflict, mixed_directions
+from rag.verifier import ROLE_WORDS, number_kinds, Verdict, Verifier, is_place, may_conflict, mixed_directions
 
 log = logging.getLogger(__name__)
 
@@ -734,9 +734,8 @@ class Briefer:
     # -- translation ----------------------------------------------------------------------
 
     def _translate(self, key_facts, figures, disagreements, progress: Progress | None = None):
-        texts = {p.text for p in key_facts} | {f.measures for f in figures}
-        texts |= {p.text for d in disagreements for p in (d.first, d.second)}
-        memo: dict[str, tuple[str, bool]] = {}  # a sentence measuring two figures is translated once
+        texts = {p.text for p in key_facts} | {p.text for d in disagreements for p in (d.first, d.second)}
+        memo: dict[str, tuple[str, bool]] = {}  # a sentence in two places is translated once
 
         def english(text: str) -> tuple[str, bool]:
             if text not in memo:
@@ -750,10 +749,7 @@ class Briefer:
             return Point(text, point.citations, point.flagged or not ok, None if ok else "translation not confirmed; Dutch kept")
 
         key_facts = [translated(p) for p in key_facts]
-        figures = [
-            Figure(f.amount, f.unit, english(f.measures)[0], f.who, f.citation, f.flagged, f.reason)
-            for f in figures
-        ]
+        # Figures keep their Dutch source sentence: the table is data, quoted from the passage.
         disagreements = [Disagreement(translated(d.first), translated(d.second), d.reason) for d in disagreements]
         return key_facts, figures, disagreements
 
@@ -772,9 +768,25 @@ class Briefer:
         budget = 40 + len(text) // 2  # tokens: a translation is about as long as its source
         reply = "".join(self.generator.stream(messages, max_tokens=budget, stop=("\n",))).strip().strip('"')
         reply = reply.splitlines()[0].strip() if reply else ""
-        if reply and detect_language(reply) == "en" and self.verifier.verify(reply, [text]).label == "supported":
+        if (
+            reply
+            and detect_language(reply) == "en"
+            and same_facts(text, reply)
+            and self.verifier.verify(reply, [text]).label == "supported"
+        ):
             return reply, True
         return text, False
+
+
+def same_facts(source: str, translation: str) -> bool:
+    """A translation states the source's numbers (each counting the same kind of thing:
+    percent, amount, year), amounts with their magnitude and names, no more and no fewer.
+    "op 27 januari" does not become "a 27% decline"; "60 tot 65 miljard" does not become
+    "up to 60 billion"."""
+    if number_kinds(source) != number_kinds(translation) or amounts(source) != amounts(translation):
+        return False
+    said = Evidence.of([translation])
+    return all(said.has_name(name) for name in key_terms(source).names)
 
 
 def make_briefer(pipeline, verifier: Verifier | None = None, language: Language = "nl") -> Briefer:

@@ -190,7 +190,7 @@ def _negated(text: str) -> bool:
     return bool(_CONTRACTED_NOT.search(text)) or any(w in _NEGATORS for w in _words(text))
 
 
-def _number_kinds(text: str) -> dict[str, set[str]]:
+def number_kinds(text: str) -> dict[str, set[str]]:
     """Each number of `text` (normalised) with what it counts: "percent", "year", "amount"
     (with a magnitude word) or "plain"."""
     kinds: dict[str, set[str]] = {}
@@ -397,10 +397,10 @@ class SignalVerifier(Verifier):
             window = best_sentence
             local = Evidence.of([best_sentence])
         if kind == "number":
-            claim_kinds = _number_kinds(claim)
+            claim_kinds = number_kinds(claim)
             wanted = claim_kinds.get(term, {"plain"})
             claimed = set(claim_kinds)
-            for number, kinds in _number_kinds(window).items():
+            for number, kinds in number_kinds(window).items():
                 if number not in claimed and kinds & wanted:
                     return number
             return None
