@@ -26,7 +26,7 @@ from rag.feedback import FeedbackStore
 from rag.labels import MAX_ANSWERS_BYTES, LabelStore, SentenceVerdicts
 from rag.language import detect_language
 from rag.pipeline import AnswerReady, PassagesFound, Pipeline, TextGenerated
-from rag.render import LABELS, answer_text, plain_text, sources_html, status_html
+from rag.render import LABELS, answer_text, chat_text, plain_text, sources_html, status_html
 from rag.review_ui import evaluator_tab
 from rag.summary_ui import summary_tab
 from rag.types import Answer, Turn
@@ -91,7 +91,7 @@ def respond(
     """The chat handler: yields (chat messages, sources HTML, conversation, input box, the
     checked answer once it is ready)."""
     language = detect_language(question or "")
-    chat = [*chat, {"role": "user", "content": question}]
+    chat = [*chat, {"role": "user", "content": chat_text(question)}]
     try:
         for event in pipeline.stream(question, turns):
             if isinstance(event, PassagesFound):
@@ -100,7 +100,7 @@ def respond(
                 yield chat, sources_html(event.passages, event.language), turns, "", None
             elif isinstance(event, TextGenerated):
                 shown += event.text
-                chat = [*chat[:-1], {"role": "assistant", "content": shown}]
+                chat = [*chat[:-1], {"role": "assistant", "content": chat_text(shown)}]
                 yield chat, gr.skip(), turns, "", None
             elif isinstance(event, AnswerReady):
                 answer = event.answer
@@ -204,7 +204,7 @@ def create_app(
     def chat_handler(question, chat, turns, answers):
         answers = dict(answers or {})
         if startup is not None and not startup.ready.wait(timeout=600):
-            chat = [*(chat or []), {"role": "user", "content": question},
+            chat = [*(chat or []), {"role": "user", "content": chat_text(question)},
                     {"role": "assistant", "content": startup.message()}]
             yield chat, gr.skip(), turns, question, answers, gr.skip()
             return

@@ -17,8 +17,10 @@ wins over everything, else from the file's own conventions:
   start of the next line (`Sebastien Marien` above that byline) is dropped.
 - `.md`: `---` front matter with `key: value` lines, else the first `# ` heading is the title.
   Markup is stripped minimally (heading hashes, emphasis, links -> their text, images removed).
-- `.html`/`.htm`: trafilatura extracts the main text and the metadata; scripts, styles and
-  hidden elements are pruned first, so their text never reaches the article.
+- `.html`/`.htm`: trafilatura extracts the main text and the metadata. Everything a reader of
+  the page never sees is dropped first (`visible_html`): scripts, styles, `hidden` elements and
+  elements that inline styles or simple stylesheet rules hide (display:none, zero size or
+  opacity, off-screen, white on white), so instructions hidden there never reach the article.
 
 The article id is the file stem; the title falls back to it. Dates are never invented: a date
 that is not stated stays None.
@@ -82,6 +84,14 @@ FURNITURE: tuple[re.Pattern[str], ...] = (
 )
 
 _REMOVED = "\x00"  # marks removed furniture; NUL never survives _clean_char
+# Characters that show nothing but can carry text no reader sees: zero-width and direction
+# marks, Unicode tags (U+E0000..E007F, ASCII in disguise) and variation selectors (U+FE00..FE0F,
+# U+E0100..E01EF, which can hide bytes behind a visible letter). The pipeline strips questions
+# with the same set.
+INVISIBLE = re.compile(
+    "[\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f"
+    "\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
 _QUOTES = "‘’'\"“”„«»‹›"
 _ISO_DATE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
 _DATE_LINE = re.compile(
@@ -181,15 +191,15 @@ def content_hash(meta: ArticleMeta, text: str) -> str:
 def clean_text(text: str) -> str:
     """Normalised text without page furniture.
 
-    `\\r\\n` -> `\\n`, NFC, control and zero-width characters removed (tabs and Unicode spaces
-    become spaces), spaces collapsed, lines trimmed, furniture removed, 3+ newlines -> one blank
-    line, surrounding whitespace stripped.
+    `\\r\\n` -> `\\n`, invisible (`INVISIBLE`), control and other format characters removed,
+    NFC (tabs and Unicode spaces become spaces), spaces collapsed, lines trimmed, furniture
+    removed, 3+ newlines -> one blank line, surrounding whitespace stripped.
 
     >>> clean_text("Kop\\r\\n\\r\\n\\r\\nEen  zin.\\u200b\\nPartner Content")
     'Kop\\n\\nEen zin.'
     """
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(_clean_char(c) for c in text)
+    text = INVISIBLE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = "".join(_clean_char(c) for c in unicodedata.normalize("NFC", text))
     text = "\n".join(re.sub(r" {2,}", " ", line).strip() for line in text.split("\n"))
     for pattern in FURNITURE:
         text = pattern.sub(_REMOVED, text)
@@ -254,7 +264,7 @@ def _read_sidecar(path: Path) -> dict[str, str | None]:
     for key, value in data.items():
         if value is not None and not isinstance(value, str):
             raise ArticleError(f"invalid sidecar {sidecar.name}: '{key}' must be a string or null")
-        meta[key] = (value.strip() or None) if value is not None else None
+        meta[key] = _clean_field(value)
     date = meta.get("date")
     if date is not None and not _ISO_DATE.fullmatch(date):
         raise ArticleError(
@@ -352,15 +362,11 @@ def _strip_markdown(text: str) -> str:
 def _parse_html(raw: str) -> tuple[str, _FileMeta]:
     import trafilatura
 
-    options = dict(
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-        prune_xpath=_HIDDEN_XPATHS,
-    )
+    visible = visible_html(raw)
+    options = dict(include_comments=False, include_tables=False, favor_precision=True)
     try:
-        extracted = trafilatura.extract(raw, output_format="txt", with_metadata=False, **options)
-        found = trafilatura.extract_metadata(raw) if extracted else None
+        extracted = trafilatura.extract(visible, output_format="txt", with_metadata=False, **options)
+        found = trafilatura.extract_metadata(visible) if extracted else None
     except Exception as error:  # a third-party parser: any failure means "unusable HTML"
         raise ArticleError(f"cannot parse the HTML: {error}") from None
     if not extracted or not extracted.strip() or found is None:
@@ -375,25 +381,188 @@ def _parse_html(raw: str) -> tuple[str, _FileMeta]:
     )
 
 
-# Elements whose text a reader never sees; pruned before extraction (scripts and styles are
-# dropped by trafilatura itself, and listed here as well).
-_LOWER = "translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ ', 'abcdefghijklmnopqrstuvwxyz')"
-_HIDDEN_XPATHS = [
-    "//script",
-    "//style",
-    "//noscript",
-    "//template",
-    "//*[@hidden]",
-    "//*[@aria-hidden='true']",
-    f"//*[contains({_LOWER}, 'display:none')]",
-    f"//*[contains({_LOWER}, 'visibility:hidden')]",
-]
+# --- text a reader never sees ----------------------------------------------------------------
+# Hidden text is where a page smuggles instructions to a language model, so it is dropped
+# before extraction: scripts, styles, `hidden` and `aria-hidden` elements, and elements whose
+# inline style or a simple stylesheet rule (`.x`, `#x`, `p.x`, `div .x`, `div > .x`) hides
+# them: display:none, visibility:hidden, opacity:0, font-size:0, off-screen positions, a
+# 0/1-pixel clipped box, or text in (nearly) the colour of its background (white on white).
+# Not seen: hiding by scripts, by selectors this does not parse (attributes, pseudo-classes),
+# by external stylesheets, or by text over an image.
+
+_NEVER_SHOWN = frozenset({"script", "style", "noscript", "template"})
+_NAMED_COLOURS = {"white": (255, 255, 255), "black": (0, 0, 0)}
+_COLOUR = re.compile(r"#[0-9a-f]{6}\b|#[0-9a-f]{3}\b|rgba?\([^)]*\)|\b(?:white|black|transparent)\b")
+_LENGTH = re.compile(r"(-?\d*\.?\d+)(px|em|rem|pt|%|vw|vh)?$")
+_SELECTOR_PART = re.compile(r"([a-z][a-z0-9]*|\*)?((?:[.#][\w-]+)*)", re.IGNORECASE)
+
+
+def visible_html(raw: str) -> str:
+    """The HTML without the elements a reader of the page never sees (their tail text stays).
+
+    >>> visible_html('<p>Zichtbaar. <span style="color:#fff">Verborgen.</span> Ook.</p>')
+    '<html><body><p>Zichtbaar.  Ook.</p></body></html>'
+    """
+    import lxml.html
+    from lxml import etree
+
+    try:
+        tree = lxml.html.document_fromstring(raw)
+    except ValueError:  # a string with an XML encoding declaration
+        tree = lxml.html.document_fromstring(raw.encode("utf-8"))
+    except etree.ParserError as error:
+        raise ArticleError(f"cannot parse the HTML: {error}") from None
+    styles: dict = {}  # element -> its declarations: stylesheet rules first, inline style wins
+    for sheet in tree.iter("style"):
+        for xpath, declarations in _stylesheet_rules(sheet.text_content()):
+            for element in tree.xpath(xpath):
+                styles.setdefault(element, {}).update(declarations)
+    for element in tree.xpath("//*[@style]"):
+        styles.setdefault(element, {}).update(_declarations(element.get("style")))
+    hidden = [
+        element
+        for element in tree.iter()
+        if isinstance(element.tag, str) and element.getparent() is not None
+        and _is_hidden(element, styles)
+    ]
+    dropped = set(hidden)
+    for element in hidden:
+        if not any(ancestor in dropped for ancestor in element.iterancestors()):
+            element.drop_tree()
+    return lxml.html.tostring(tree, encoding="unicode")
+
+
+def _is_hidden(element, styles: dict) -> bool:
+    if element.tag in _NEVER_SHOWN:
+        return True
+    if element.get("hidden") is not None or (element.get("aria-hidden") or "").lower() == "true":
+        return True
+    style = styles.get(element)
+    if not style:
+        return False
+    if style.get("display") == "none" or style.get("visibility") in ("hidden", "collapse"):
+        return True
+    if _number(style.get("opacity")) == 0 or _number(style.get("font-size")) == 0:
+        return True
+    off_screen = style.get("position") in ("absolute", "fixed") and any(
+        _length(style, side, 0) <= -1000 for side in ("left", "top", "right")
+    )
+    if off_screen or _length(style, "text-indent", 0) <= -1000:
+        return True
+    clipped = any(_length(style, side, 2) <= 1 for side in ("width", "height"))
+    if style.get("overflow") == "hidden" and clipped:
+        return True
+    if re.fullmatch(r"rect\(0(px)?[, ]+0(px)?[, ]+0(px)?[, ]+0(px)?\)", style.get("clip", "")):
+        return True
+    colour = _colour(style.get("color"))
+    if colour == "transparent":
+        return True
+    if colour is not None:
+        background = _background(element, styles)
+        if max(abs(a - b) for a, b in zip(colour, background)) <= 16:
+            return True
+    return False
+
+
+def _background(element, styles: dict) -> tuple[int, int, int]:
+    """The nearest declared background colour of the element or an ancestor; white if none."""
+    for candidate in (element, *element.iterancestors()):
+        style = styles.get(candidate) or {}
+        for key in ("background-color", "background"):
+            found = _COLOUR.search(style.get(key, ""))
+            colour = _colour(found[0]) if found else None
+            if colour is not None and colour != "transparent":
+                return colour
+    return _NAMED_COLOURS["white"]
+
+
+def _colour(value: str | None) -> tuple[int, int, int] | str | None:
+    """(r, g, b), "transparent", or None when `value` is not a colour this understands."""
+    if not value:
+        return None
+    value = value.replace(" ", "").lower()
+    if value == "transparent":
+        return value
+    if value in _NAMED_COLOURS:
+        return _NAMED_COLOURS[value]
+    if re.fullmatch(r"#[0-9a-f]{3}", value):
+        value = "#" + "".join(c * 2 for c in value[1:])
+    if re.fullmatch(r"#[0-9a-f]{6}", value):
+        return tuple(int(value[i : i + 2], 16) for i in (1, 3, 5))
+    match = re.fullmatch(r"rgba?\((\d+),(\d+),(\d+)(?:,([\d.]+)%?)?\)", value)
+    if match:
+        if match[4] is not None and float(match[4]) == 0:
+            return "transparent"
+        return tuple(min(255, int(match[i])) for i in (1, 2, 3))
+    return None
+
+
+def _number(value: str | None) -> float | None:
+    """The number of a CSS length or number ("0", "-9999px", "0.5em"); None for others."""
+    match = _LENGTH.match(value.replace(" ", "")) if value else None
+    return float(match[1]) if match else None
+
+
+def _length(style: dict[str, str], name: str, default: float) -> float:
+    value = _number(style.get(name))
+    return default if value is None else value
+
+
+def _declarations(style: str) -> dict[str, str]:
+    """`"Color: #FFF; display:none !important"` -> {"color": "#fff", "display": "none"}."""
+    found = {}
+    for declaration in style.split(";"):
+        name, sep, value = declaration.partition(":")
+        if sep:
+            value = value.lower().replace("!important", "").strip()
+            found[name.strip().lower()] = value
+    return found
+
+
+def _stylesheet_rules(css: str) -> list[tuple[str, dict[str, str]]]:
+    """(XPath, declarations) for each rule with selectors this understands; @-blocks such as
+    `@media print` are skipped, since they apply to other media or conditions."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    css = re.sub(r"@[^{;]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}|@[^{;]*;", "", css)
+    rules = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        declarations = _declarations(body)
+        for selector in selectors.split(","):
+            xpath = _selector_xpath(selector.strip())
+            if xpath:
+                rules.append((xpath, declarations))
+    return rules
+
+
+def _selector_xpath(selector: str) -> str | None:
+    """`div > p.x #y` -> an XPath; None for selectors outside that simple grammar.
+
+    >>> _selector_xpath("p.x")
+    "//p[contains(concat(' ', normalize-space(@class), ' '), ' x ')]"
+    """
+    path, axis = "", "//"
+    for token in re.sub(r"\s*>\s*", " > ", selector).split():
+        if token == ">":
+            axis = "/"
+            continue
+        match = _SELECTOR_PART.fullmatch(token)
+        if not match:
+            return None
+        step = (match[1] or "*").lower()  # tag names are case-insensitive, classes and ids not
+        for kind, name in re.findall(r"([.#])([\w-]+)", match[2]):
+            if kind == ".":
+                step += f"[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
+            else:
+                step += f"[@id='{name}']"
+        path, axis = path + axis + step, "//"
+    return path or None
 
 
 def _clean_field(value: str | None) -> str | None:
     if value is None:
         return None
-    value = re.sub(r"\s+", " ", unicodedata.normalize("NFC", value)).strip()
+    value = "".join(_clean_char(c) for c in unicodedata.normalize("NFC", INVISIBLE.sub("", value)))
+    value = re.sub(r"\s+", " ", value).strip()
     return value or None
 
 

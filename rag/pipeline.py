@@ -2,7 +2,10 @@
 
 `Pipeline.stream()` yields events in the order a UI needs them: the passages as soon
 as retrieval is done, then the model's text piece by piece, then the checked Answer.
-Models load lazily, once per Pipeline. No prompt text, parsing or scoring lives here.
+Models load lazily, once per Pipeline. No prompt text, parsing or scoring lives here; only
+the guards at the edges: the question is cleaned (`clean_question`), one answer is bounded
+by max_answer_tokens pieces and request_timeout seconds, markup is neither streamed nor
+kept in the checked answer (`strip_markup`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import re
 import threading
 import time
+import typing
 import unicodedata
 from dataclasses import dataclass
 from functools import partial
@@ -20,8 +24,9 @@ from rag import prompts
 from rag.analysis import tokenize
 from rag.citations import absent_magnitudes, check_answer, make_similarity
 from rag.config import Settings
+from rag.corpus import INVISIBLE
 from rag.embedding import Embedder
-from rag.errors import QuestionError
+from rag.errors import GenerationError, QuestionError
 from rag.generation import Generator
 from rag.index import BuildReport, Index
 from rag.language import detect_language
@@ -39,8 +44,18 @@ from rag.types import (
 
 log = logging.getLogger(__name__)
 
-# Control, zero-width and Unicode tag characters never carry meaning in a question.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]")
+# Markup an answer has no reason to hold and a renderer would act on (fetch an image, run a
+# script, open a link): HTML tags and comments (script and style with their content, a tag cut
+# off at the end), markdown images, and link targets ("[tekst](https://...)" keeps "[tekst]").
+_MARKUP = re.compile(
+    r"<(script|style)\b.*?(?:</\1\s*>|$)|<!--.*?(?:-->|$)|</?[a-z][^<>]*(?:>|$)"
+    r"|!\[[^\]]*\]\([^)]*\)",
+    re.IGNORECASE | re.DOTALL,
+)
+_MARKUP_START = re.compile(r"<|!\[|\]\(")  # from here on, the raw answer is not streamed
+_LINK_TARGET = re.compile(
+    r"(?<=\])\(\s*(?:[a-z][a-z0-9+.-]*:|www\.|/|#)(?:[^()\s]|\([^()\s]*\))*\s*\)", re.IGNORECASE
+)
 _FOLLOW_UP_HINT = re.compile(
     r"^(en|and|what about|how about|wat met|en hoe|en wat|ook)\b"
     r"|\b(hij|zij|ze|hem|het bedrijf|he|she|they|him|them|it)\b",
@@ -85,7 +100,9 @@ class IndexStatus:
 
 
 def clean_question(question: str, max_chars: int) -> str:
-    """Strip invisible characters and surrounding space; reject empty or oversized questions.
+    """Strip invisible and format characters (zero-width, Unicode tags: they can smuggle
+    instructions), turn control characters into spaces, collapse spaces; reject empty or
+    oversized questions.
 
     >>> clean_question("  Wie?\u200b ", 100)
     'Wie?'
@@ -94,14 +111,30 @@ def clean_question(question: str, max_chars: int) -> str:
         raise QuestionError(
             f"the question is {len(question):,} characters long; the limit is {max_chars:,}"
         )
-    text = _INVISIBLE.sub("", question)
-    text = "".join(
-        ch if unicodedata.category(ch)[0] != "C" else " " for ch in text
-    )
+    text = "".join(_question_char(ch) for ch in INVISIBLE.sub("", question))
     text = " ".join(text.split())
     if not text:
         raise QuestionError("the question is empty")
     return text
+
+
+def _question_char(ch: str) -> str:
+    category = unicodedata.category(ch)
+    if category == "Cf":  # format characters show nothing
+        return ""
+    return " " if category[0] == "C" else ch
+
+
+def strip_markup(text: str) -> str:
+    """The model's answer without markup that a browser or markdown renderer would act on;
+    the answer is plain text with `[n]` markers.
+
+    >>> strip_markup('Nvidia viel [1]. <img src="https://x.example/?q=1">![x](https://x.example/y)')
+    'Nvidia viel [1]. '
+    >>> strip_markup("Zie [de bron](javascript:alert(1)) [2].")
+    'Zie [de bron] [2].'
+    """
+    return _LINK_TARGET.sub("", _MARKUP.sub("", text))
 
 
 def needs_rewrite(question: str, history: Sequence[Turn]) -> bool:
@@ -245,32 +278,26 @@ class Pipeline:
         question = clean_question(question, self.settings.max_question_chars)
         language = detect_language(question)
         with self._lock:
+            # One answer gets request_timeout seconds of wall-clock time, whatever the backend.
+            deadline = time.perf_counter() + self.settings.request_timeout
             standalone = self.standalone_question(question, history)
             retrieval_started = time.perf_counter()
             passages = tuple(self.retrieve(standalone))
             retrieval_seconds = time.perf_counter() - retrieval_started
             yield PassagesFound(question, standalone, language, passages, retrieval_seconds)
 
-            raw = ""
-            shown = 0  # characters of `raw` already yielded
-            first_token = 0.0
+            raw, first_token, timed_out = "", 0.0, False
             if passages:
-                messages = prompts.answer_messages(standalone, passages, language)
-                avoid = absent_magnitudes(p.chunk.text for p in passages)
-                for piece in self.generator.stream(
-                    messages, max_tokens=self.settings.max_answer_tokens, avoid=avoid
-                ):
-                    if not first_token:
-                        first_token = time.perf_counter() - started
-                    raw += piece
-                    # The "not found" signal is for the pipeline, not the reader: hold text
-                    # back while it could still be that signal.
-                    if prompts.NOT_FOUND.startswith(raw.strip()):
-                        continue
-                    yield TextGenerated(raw[shown:])
-                    shown = len(raw)
+                raw, first_token, timed_out = yield from self._generate(
+                    standalone, passages, language, started, deadline
+                )
 
-        text, sentences, abstained = self._check(raw, passages, standalone, language)
+        text, sentences, abstained = self._check(strip_markup(raw), passages, standalone, language)
+        if timed_out and abstained and prompts.NOT_FOUND not in raw:
+            raise GenerationError(
+                f"the answer took longer than {self.settings.request_timeout:g} seconds and was "
+                "stopped; please try again"
+            )
         timings = Timings(
             retrieval=retrieval_seconds,
             first_token=first_token,
@@ -286,9 +313,46 @@ class Pipeline:
                 sentences=tuple(sentences),
                 timings=timings,
                 standalone_question=standalone if standalone != question else None,
-                raw_text=raw,
+                raw_text=strip_markup(raw),
             )
         )
+
+    def _generate(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        language: Language,
+        started: float,
+        deadline: float,
+    ) -> typing.Generator[TextGenerated, None, tuple[str, float, bool]]:
+        """Stream the model's answer; returns (raw text, seconds to the first token, whether
+        the deadline stopped it). A piece is at least one token, so a backend that ignores
+        max_tokens is cut off at max_answer_tokens pieces; one that is slow is cut off at the
+        deadline, checked as each piece arrives."""
+        messages = prompts.answer_messages(question, passages, language)
+        avoid = absent_magnitudes(p.chunk.text for p in passages)
+        pieces = self.generator.stream(
+            messages, max_tokens=self.settings.max_answer_tokens, avoid=avoid
+        )
+        raw, shown, first_token = "", 0, 0.0  # shown: characters of `raw` already yielded
+        try:
+            for count, piece in enumerate(pieces, 1):
+                first_token = first_token or time.perf_counter() - started
+                raw += piece
+                # Hold text back while it could still be the "not found" signal (it is for the
+                # pipeline, not the reader), and from the first markup on (a page could render
+                # it; the checked answer, without it, follows).
+                if not (prompts.NOT_FOUND.startswith(raw.strip()) or _MARKUP_START.search(raw)):
+                    yield TextGenerated(raw[shown:])
+                    shown = len(raw)
+                if count >= self.settings.max_answer_tokens:
+                    break
+                if time.perf_counter() > deadline:
+                    log.warning("answer stopped after %g s: %r", self.settings.request_timeout, raw)
+                    return raw, first_token, True
+        finally:
+            getattr(pieces, "close", lambda: None)()  # release the backend now, not when collected
+        return raw, first_token, False
 
     def answer(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         for event in self.stream(question, history):

@@ -2,7 +2,9 @@
 
 Every piece of article or model text is HTML-escaped here and only our own markup is
 added (no links, no images, no scripts), so nothing from an article or the model can
-become markup in the page. This module knows nothing about Gradio.
+become markup in the page. That holds for chat messages too (`chat_text`, `answer_text`):
+the chat renders a message's HTML (sanitised, but images and links stay live) even with
+markdown rendering off. This module knows nothing about Gradio.
 """
 
 from __future__ import annotations
@@ -36,17 +38,26 @@ LABELS: dict[Language, dict[str, str]] = {
 }
 
 
+def chat_text(text: str) -> str:
+    """Text for a chat message: shown as the characters it holds, never as HTML.
+
+    >>> chat_text('<img src="https://x.example/a.png"> & co')
+    '&lt;img src="https://x.example/a.png"&gt; &amp; co'
+    """
+    return html.escape(text, quote=False)
+
+
 def answer_text(answer: Answer) -> str:
-    """The checked answer as plain text: sentences that failed the check are marked with ⚠,
-    an abstention with ℹ, so neither reads like a confirmed answer."""
+    """The checked answer for the chat (escaped, `chat_text`): sentences that failed the
+    check are marked with ⚠, an abstention with ℹ, so neither reads like a confirmed answer."""
     if answer.abstained or not answer.sentences:
-        return f"ℹ {answer.text}"
+        return chat_text(f"ℹ {answer.text}")
     unverified = LABELS[answer.language]["unverified"]
     parts = []
     for sentence in answer.sentences:
         text = render_answer([sentence])
         parts.append(text if sentence.supported else f"⚠ {text} ({unverified})")
-    return " ".join(parts)
+    return chat_text(" ".join(parts))
 
 
 def plain_text(answer: Answer) -> str:

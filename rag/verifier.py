@@ -579,10 +579,12 @@ class ModelJudge:
         self.max_passage_chars = max_passage_chars
 
     def supports(self, claim: str, passages: Sequence[str]) -> bool:
-        text = "\n\n".join(passages)[: self.max_passage_chars]
+        from rag.prompts import inert
+
+        text = inert("\n\n".join(passages)[: self.max_passage_chars])
         messages = [
             ChatMessage("system", _JUDGE_SYSTEM),
-            ChatMessage("user", f"<text>\n{text}\n</text>\n\nClaim: {claim}\n\nYES or NO?"),
+            ChatMessage("user", f"<text>\n{text}\n</text>\n\nClaim: {inert(claim)}\n\nYES or NO?"),
         ]
         reply = "".join(self.generator.stream(messages, max_tokens=3)).strip().lower()
         return reply.startswith(("yes", "ja"))
