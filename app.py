@@ -196,8 +196,7 @@ def create_app(
             return verifier
         from rag.verifier import make_verifier
 
-        judged = settings.verifier == "signals+judge"  # only the judge needs the generator
-        return make_verifier(settings, pipeline.embedder, pipeline.generator if judged else None)
+        return make_verifier(settings, pipeline.embedder, lambda: pipeline.generator)
 
     verdicts = SentenceVerdicts(build_verifier)
 

@@ -37,7 +37,7 @@ from rag.verifier import ROLE_WORDS, number_kinds, Verdict, Verifier, is_place, 
 
 log = logging.getLogger(__name__)
 
-NOTES_VERSION = 6  # bump when the extraction changes: cached notes are then rebuilt
+NOTES_VERSION = 7  # bump when the extraction changes: cached notes are then rebuilt
 Progress = Callable[[float, str], None]
 
 _MONTH_NUMBER = {dutch: i for i, (_, dutch) in enumerate(MONTHS, 1)} | {
@@ -229,7 +229,7 @@ def _persons(text: str) -> list[str]:
         preceding = text[: match.start()].rstrip(" “\"'")
         if len(words) > 2 and (not preceding or preceding.endswith((".", "!", "?", ":"))):
             words.pop(0)  # "Topman Sam Altman …" at the start of a sentence
-        if len(words) > 1 and not _is_place_word(words[0]):
+        if len(words) > 1 and not is_place(words[0]):
             found.append(" ".join(words))
     return found
 
@@ -257,18 +257,18 @@ def _people(text: str, known: frozenset[str] = frozenset()) -> list[str]:
         names = (first.group(0), *names)
     joined: list[str] = []
     for name in names:
-        if joined and re.search(re.escape(f"{joined[-1]} {name}"), text) and not _is_place_word(joined[-1]):
+        if joined and re.search(re.escape(f"{joined[-1]} {name}"), text) and not is_place(joined[-1]):
             joined[-1] = f"{joined[-1]} {name}"
         else:
             joined.append(name)
-    return [n for n in joined if not _is_place_word(n)]
+    return [n for n in joined if not is_place(n)]
 
 
 def _who(sentence: str, position: int, previous: Sequence[str], known: frozenset[str] = frozenset()) -> str:
     """The name nearest before the figure in its sentence, else the first name of the
     sentence before it. `known`: folded names the article uses mid-sentence, so that a
     sentence that starts with one ("Nvidia heeft …") counts it too."""
-    before = [n for n in _people(sentence[:position], known) if not _is_place_word(n)]
+    before = [n for n in _people(sentence[:position], known) if not is_place(n)]
     if before:
         return before[-1]
     if previous and sentence.split(maxsplit=1)[0].lower() in _PRONOUNS:
@@ -276,14 +276,10 @@ def _who(sentence: str, position: int, previous: Sequence[str], known: frozenset
         if persons:
             return persons[-1]
     for text in reversed(previous):
-        people = [n for n in _people(text, known) if not _is_place_word(n)]
+        people = [n for n in _people(text, known) if not is_place(n)]
         if people:
             return people[0]
     return ""
-
-
-def _is_place_word(name: str) -> bool:
-    return fold(name) in {"amerikaanse", "chinese", "europese", "belgische", "wall", "wall street"}
 
 
 def _speaker(sentence: str, quote_end: int, previous: Sequence[str], article: str) -> str:

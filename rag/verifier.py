@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 
@@ -639,10 +639,13 @@ def _nli_label(name: str) -> VerdictLabel:
 
 
 def make_verifier(
-    settings: Settings, embedder: Embedder | None = None, generator: Generator | None = None
+    settings: Settings,
+    embedder: Embedder | None = None,
+    generator: Generator | Callable[[], Generator] | None = None,
 ) -> Verifier:
     """The verifier `settings.verifier` names; the embedder and generator are the
-    pipeline's when given (they load on first use otherwise)."""
+    pipeline's when given. `generator` may be a function returning it, called only when the
+    verifier needs a model (the judge), so callers do not load one for nothing."""
     kind = settings.verifier
     if kind.startswith("nli:") and kind[4:].strip():
         return NLIVerifier(kind[4:].strip())
@@ -653,6 +656,8 @@ def make_verifier(
         if kind == "signals+judge":
             from rag.generation import make_generator
 
+            if callable(generator) and not isinstance(generator, Generator):
+                generator = generator()
             judge = ModelJudge(generator or make_generator(settings))
         return SignalVerifier(
             embedder or make_embedder(settings), settings.min_support_similarity, judge=judge
