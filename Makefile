@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # A portable llama.cpp build (AVX2, no -march=native): a cached wheel must not crash on another CPU.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: install browser run chat build ask bench test test-fast clean
+.PHONY: install install-bench browser run chat build ask bench test test-fast clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,13 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(BIN)/.installed
+
+# LangChain and rank_bm25: the peer pipeline of the benchmark (and its tests); the app never needs them.
+$(BIN)/.installed-bench: $(BIN)/.installed requirements-bench.txt
+	$(BIN)/python -m pip install -r requirements-bench.txt
+	touch $@
+
+install-bench: $(BIN)/.installed-bench
 
 # The browser test drives Debian's Chromium (Playwright cannot download its own browser here).
 browser:
@@ -32,13 +39,13 @@ build: install
 ask: install
 	$(BIN)/python -m rag ask "$(Q)"
 
-bench: install
+bench: install-bench
 	$(BIN)/python -m rag bench
 
-test: install browser
+test: install-bench browser
 	$(BIN)/python -m pytest -q
 
-test-fast: install
+test-fast: install-bench
 	$(BIN)/python -m pytest -q -m "not real"
 
 clean:

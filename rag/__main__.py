@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import ConfigError, RagError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,9 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     commands.add_parser("chat", help="a conversation in the terminal (follow-ups understood)")
 
-    bench = commands.add_parser("bench", help="measure retrieval and generation speed")
+    bench = commands.add_parser(
+        "bench", help="benchmark suite: build, retrieval at scale, generation, end to end"
+    )
     bench.add_argument("--repeat", type=int, default=3, help="runs of each question")
-    bench.add_argument("--output", help="also write the numbers as JSON to this file")
+    bench.add_argument("--output", help="run directory for bench.json and the plots "
+                       "(default: runs/bench-<time>)")
+    bench.add_argument("--sizes", default=",".join(str(n) for n in (1_000, 10_000, 100_000, 1_000_000)),
+                       help="synthetic collection sizes, comma-separated ('' to skip)")
+    bench.add_argument("--no-peer", action="store_true", help="skip the LangChain peer pipeline")
+    bench.add_argument("--answers", type=int, default=6,
+                       help="development questions answered end to end")
 
     loadtest = commands.add_parser(
         "loadtest", help="concurrent users against the app on loopback: answered, busy, latency, memory"
@@ -122,13 +130,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from rag.bench import run_bench
 
-            return run_bench(settings, repeat=args.repeat, output=args.output)
+            return run_bench(
+                settings, repeat=args.repeat, output=args.output, sizes=_sizes(args.sizes),
+                peer=not args.no_peer, answers=args.answers,
+            )
     except RagError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(float(part)) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"--sizes must be numbers separated by commas, got {text!r}") from None
+    if any(n < 1 for n in sizes):
+        raise ConfigError(f"--sizes must be positive, got {text!r}")
+    return sizes
 
 
 def _pipeline(settings: Settings):

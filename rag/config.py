@@ -39,6 +39,16 @@ class Settings:
     min_dense_score: float = 0.78  # below this best cosine, nothing relevant was found
     passage_chars: int = 0  # >0: cut the passages to their best sentences, this many characters in all
 
+    # Vector store: "faiss" (embedded, files in index_dir) or "qdrant" (qdrant_url, or its
+    # embedded local mode in index_dir/qdrant when the URL is empty)
+    vector_store: str = "faiss"
+    faiss_index: str = "auto"  # "auto" (exact up to approximate_above chunks, HNSW beyond), "flat", "hnsw"
+    approximate_above: int = 20_000
+    target_recall: float = 0.95  # recall@10 the HNSW search depth is tuned to at build time
+    qdrant_url: str = ""
+    qdrant_collection: str = "dutch-news"
+    qdrant_api_key: str = ""
+
     # Generation: "llama-cpp" (packaged Qwen2.5-Coder-1.5B GGUF), "hf:<model id or path>",
     # or "openai" (with openai_base_url and openai_model)
     generator: str = "llama-cpp"
@@ -101,6 +111,14 @@ class Settings:
             raise ConfigError(
                 f"candidates ({self.candidates}) must be at least top_k ({self.top_k})"
             )
+        if self.vector_store not in ("faiss", "qdrant"):
+            raise ConfigError(f"vector_store must be 'faiss' or 'qdrant', got {self.vector_store!r}")
+        if self.faiss_index not in ("auto", "flat", "hnsw"):
+            raise ConfigError(
+                f"faiss_index must be 'auto', 'flat' or 'hnsw', got {self.faiss_index!r}"
+            )
+        if not 0 < self.target_recall <= 1:
+            raise ConfigError(f"target_recall must be in (0, 1], got {self.target_recall}")
         if self.max_question_chars < 1:
             raise ConfigError(f"max_question_chars must be positive, got {self.max_question_chars}")
         if self.generator == "openai" and not (self.openai_base_url and self.openai_model):

@@ -19,11 +19,14 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Sequence
+
+import numpy as np
 
 from rag.errors import ConfigError, GenerationError, ModelError
 
@@ -264,6 +267,38 @@ class LlamaCppGenerator(Generator):
 
     def count_tokens(self, text: str) -> int:
         return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    @property
+    def model_bytes(self) -> int:
+        """Size of the loaded GGUF file: the weights decoding reads once per token."""
+        self._model()
+        return Path(self._path).stat().st_size if self._path else 0
+
+    def measure_speed(self, text: str, prompt_tokens: int = 512,
+                      decode_tokens: int = 64) -> tuple[float, float]:
+        """(prompt tokens/s, decode tokens/s): the first `prompt_tokens` of `text` evaluated
+        in one go, then `decode_tokens` greedy tokens one by one, in a context of its own (the
+        cached prefixes stay as they are). For benchmarks."""
+        first = self._model()
+        ids = first.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        if not ids:
+            raise GenerationError("measure_speed needs some text")
+        ids = (ids * (prompt_tokens // len(ids) + 1))[:prompt_tokens]
+        with self._lock:
+            llm = self._load()
+            try:
+                started = time.perf_counter()
+                llm.eval(ids)
+                prompt_seconds = time.perf_counter() - started
+                tokens = llm.generate([], temp=0.0, reset=False)
+                next(tokens)  # sampled from the prompt's logits: no evaluation yet
+                started = time.perf_counter()
+                for _ in range(decode_tokens):
+                    next(tokens)
+                decode_seconds = time.perf_counter() - started
+            finally:
+                llm.close()
+        return len(ids) / prompt_seconds, decode_tokens / decode_seconds
 
     def stream(
         self,

@@ -3,7 +3,9 @@ tied together by a manifest of checksums.
 
 Layout of `settings.index_dir`:
 
-    vectors.faiss   faiss IndexFlatIP over the L2-normalised chunk vectors (inner product = cosine)
+    vectors.faiss   the FAISS index of the L2-normalised chunk vectors (inner product = cosine):
+                    exact (flat) for small collections, HNSW beyond (rag/vectorstore.py);
+                    absent when the vectors live in Qdrant (`vector_store = "qdrant"`)
     chunks.jsonl    one chunk per line, in vector order: id, article_id, text, start, end
     articles.json   one object per article: ArticleMeta fields, path, content_hash
     bm25/           the BM25 index in bm25s' own save format (numpy arrays + JSON, no pickle)
@@ -19,8 +21,8 @@ reports it (IndexCorruptError) and `ensure_index` rebuilds, re-embedding only wh
 lacks. A load reads each file once, checks its sha256, then parses the bytes it checked.
 
 This module does not chunk (it receives a chunker), read article files (it receives Articles)
-or fuse rankings (retrieval.py). FAISS is used only inside `Index`: `search_dense`,
-`search_bm25` and `similarity` are the seam where another vector store would go.
+or fuse rankings (retrieval.py). Vectors are searched through a `VectorStore`
+(rag/vectorstore.py: FAISS, or Qdrant for collections that outgrow one machine).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from rag.errors import (
     ModelError,
 )
 from rag.types import Article, ArticleMeta, Chunk, SkippedFile
+from rag.vectorstore import FaissStore, StoreInfo, VectorStore
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -71,7 +74,8 @@ BM25_DIR = "bm25"
 BM25_PARAMS = f"{BM25_DIR}/params.index.json"
 CACHE = "embeddings.npz"
 LOCK = ".lock"
-_REQUIRED = (VECTORS, CHUNKS, ARTICLES, BM25_PARAMS)
+_REQUIRED = (CHUNKS, ARTICLES, BM25_PARAMS)  # and VECTORS when FAISS holds the vectors
+FAISS_DEFAULT = StoreInfo(store="faiss", index="flat")
 
 Chunker = Callable[[list[Article]], list[Chunk]]
 
@@ -93,6 +97,7 @@ class Manifest:
     files: dict[str, str]  # path relative to the index dir -> sha256
     libraries: dict[str, str] = field(default_factory=dict)
     built_at: str = ""
+    vector_store: StoreInfo = FAISS_DEFAULT
     format: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -103,6 +108,7 @@ class Manifest:
                 "chunker": {"chunk_size": self.chunk_size, "chunk_overlap": self.chunk_overlap},
                 "analyzer": self.analyzer,
                 "counts": {"articles": len(self.articles), "chunks": self.chunk_count},
+                "vector_store": self.vector_store.to_dict(),
                 "libraries": self.libraries,
                 "built_at": self.built_at,
                 "articles": self.articles,
@@ -134,6 +140,7 @@ class Manifest:
             files=dict(data["files"]),
             libraries=dict(data.get("libraries", {})),
             built_at=data.get("built_at", ""),
+            vector_store=StoreInfo.from_dict(data.get("vector_store", {"store": "faiss"})),
         )
         _expect_types(
             manifest,
@@ -170,7 +177,7 @@ class Index:
         manifest: Manifest,
         chunks: Sequence[Chunk],
         articles: dict[str, ArticleMeta],
-        vectors: faiss.Index,
+        vectors: VectorStore,
         bm25: bm25s.BM25,
     ):
         self.index_dir = Path(index_dir)
@@ -184,8 +191,13 @@ class Index:
     def __len__(self) -> int:
         return len(self.chunks)
 
+    @property
+    def store(self) -> VectorStore:
+        return self._vectors
+
     @classmethod
-    def load(cls, index_dir: str | Path, embedder: Embedder) -> "Index":
+    def load(cls, index_dir: str | Path, embedder: Embedder,
+             settings: "Settings | None" = None) -> "Index":
         """Read and verify the index in `index_dir` for searching with `embedder`.
 
         Raises IndexCorruptError (missing, truncated or altered file; counts that disagree)
@@ -197,17 +209,22 @@ class Index:
                 f"index was built with embedder {manifest.embedder_id!r} (dim {manifest.dim}), "
                 f"not {embedder.id!r} (dim {embedder.dim})"
             )
-        return cls._load_verified(index_dir, manifest)
+        return cls._load_verified(index_dir, manifest, settings)
 
     @classmethod
-    def _load_verified(cls, index_dir: Path, manifest: Manifest) -> "Index":
-        for name in _REQUIRED:
+    def _load_verified(cls, index_dir: Path, manifest: Manifest,
+                       settings: "Settings | None" = None) -> "Index":
+        in_faiss = manifest.vector_store.store == "faiss"
+        for name in _REQUIRED + ((VECTORS,) if in_faiss else ()):
             if name not in manifest.files:
                 raise IndexCorruptError(f"{index_dir / MANIFEST} does not list {name}")
         contents = {
             name: _read_checked(index_dir, name, digest) for name, digest in manifest.files.items()
         }
-        vectors = _parse_vectors(index_dir / VECTORS, contents[VECTORS], manifest.dim)
+        if in_faiss:
+            vectors = _parse_vectors(index_dir / VECTORS, contents[VECTORS], manifest)
+        else:
+            vectors = _open_external_store(index_dir, manifest, settings)
         chunks = _parse_chunks(index_dir / CHUNKS, contents[CHUNKS])
         articles = _parse_articles(index_dir / ARTICLES, contents[ARTICLES])
         try:
@@ -225,21 +242,21 @@ class Index:
                     f"{chunk.article_id!r}"
                 )
         bm25_docs = bm25.scores.get("num_docs") if isinstance(bm25.scores, dict) else None
-        if not (vectors.ntotal == len(chunks) == bm25_docs == manifest.chunk_count):
+        if not (len(vectors) == len(chunks) == bm25_docs == manifest.chunk_count):
             raise IndexCorruptError(
-                f"index in {index_dir} is inconsistent: {vectors.ntotal} vectors, "
+                f"index in {index_dir} is inconsistent: {len(vectors)} vectors, "
                 f"{len(chunks)} chunks, {bm25_docs} BM25 documents, "
                 f"{manifest.chunk_count} chunks in the manifest"
             )
         return cls(index_dir, manifest, chunks, articles, vectors, bm25)
 
-    # The vector-store seam: FAISS and bm25s are touched only below.
+    # The search seam: the vector store and bm25s are touched only below.
 
     def search_dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The k chunk positions with the highest cosine similarity, best first."""
-        if k < 1 or self._vectors.ntotal == 0:
+        if k < 1 or len(self._vectors) == 0:
             return []
-        k = min(k, self._vectors.ntotal)
+        k = min(k, len(self._vectors))
         scores, ids = self._vectors.search(self._query_row(query_vector), k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
@@ -250,6 +267,9 @@ class Index:
             return []
         scores = np.asarray(self._bm25.get_scores([str(t) for t in tokens]))
         positive = np.flatnonzero(scores > 0)
+        if len(positive) > k:  # keep the k best (and their ties) before sorting
+            kth_best = np.partition(scores[positive], len(positive) - k)[len(positive) - k]
+            positive = positive[scores[positive] >= kth_best]
         order = positive[np.lexsort((positive, -scores[positive]))][:k]
         return [(int(i), float(scores[i])) for i in order]
 
@@ -257,7 +277,7 @@ class Index:
         """Cosine similarity between the query and the stored vectors of `positions`."""
         if not positions:
             return []
-        stored = self._vectors.reconstruct_batch(np.asarray(positions, dtype=np.int64))
+        stored = self._vectors.vectors(positions)
         return [float(s) for s in stored @ self._query_row(query_vector)[0]]
 
     def _query_row(self, query_vector: np.ndarray) -> np.ndarray:
@@ -294,16 +314,27 @@ def _read_checked(index_dir: Path, name: str, digest: str) -> bytes:
     return data
 
 
-def _parse_vectors(path: Path, data: bytes, dim: int) -> faiss.Index:
+def _parse_vectors(path: Path, data: bytes, manifest: Manifest) -> FaissStore:
     try:
-        vectors = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-    except (RuntimeError, ValueError, TypeError, MemoryError) as exc:
-        raise IndexCorruptError(f"{path} is unreadable: {str(exc).splitlines()[-1]}") from exc
-    if vectors.d != dim or vectors.metric_type != faiss.METRIC_INNER_PRODUCT:
+        vectors = FaissStore.from_bytes(data, manifest.vector_store)
+    except ValueError as exc:
+        raise IndexCorruptError(f"{path} is unreadable: {exc}") from exc
+    if vectors.dim != manifest.dim:
         raise IndexCorruptError(
-            f"{path} is not an inner-product index of dimension {dim} (got dimension {vectors.d})"
+            f"{path} is not an inner-product index of dimension {manifest.dim} "
+            f"(got dimension {vectors.dim})"
         )
     return vectors
+
+
+def _open_external_store(index_dir: Path, manifest: Manifest,
+                         settings: "Settings | None") -> VectorStore:
+    info = manifest.vector_store
+    if info.store != "qdrant":
+        raise IndexMismatchError(f"unknown vector store {info.store!r} in {index_dir / MANIFEST}")
+    from rag.qdrant_store import QdrantStore  # optional dependency, imported when used
+
+    return QdrantStore.open(index_dir, info, manifest.dim, settings)
 
 
 def _parse_chunks(path: Path, data: bytes) -> list[Chunk]:
@@ -510,7 +541,7 @@ def _assess(
     if previous != wanted:
         return None, "articles changed", previous
     try:
-        return Index._load_verified(index_dir, manifest), "up to date", previous
+        return Index._load_verified(index_dir, manifest, settings), "up to date", previous
     except IndexCorruptError as exc:
         return None, f"index corrupt: {exc}", previous
 
@@ -522,7 +553,14 @@ def _setting_changes(manifest: Manifest, embedder: Embedder, settings: "Settings
         ("chunk_size", manifest.chunk_size, settings.chunk_size),
         ("chunk_overlap", manifest.chunk_overlap, settings.chunk_overlap),
         ("analyzer", manifest.analyzer, ANALYZER_ID),
+        ("vector_store", manifest.vector_store.store, settings.vector_store),
     ]
+    info = manifest.vector_store
+    if settings.vector_store == "faiss" and settings.faiss_index not in ("auto", info.index):
+        pairs.append(("faiss_index", info.index, settings.faiss_index))
+    if settings.vector_store == "qdrant":
+        pairs.append(("qdrant_url", info.location, settings.qdrant_url))
+        pairs.append(("qdrant_collection", info.collection, settings.qdrant_collection))
     changes = []
     for name, old, new in pairs:
         if old != new:
@@ -572,15 +610,17 @@ def _build(
         cache = new_cache
     matrix = np.ascontiguousarray(np.vstack([cache[key] for key in keys]), dtype=np.float32)
 
-    vectors = faiss.IndexFlatIP(dim)
-    vectors.add(matrix)
+    vectors = _build_store(index_dir, settings, matrix)
     bm25 = _bm25_index([tokenize(chunk.text) for chunk in chunks])
 
     files = {
-        VECTORS: _write_atomic(index_dir / VECTORS, faiss.serialize_index(vectors).tobytes()),
         CHUNKS: _write_atomic(index_dir / CHUNKS, _chunks_jsonl(chunks)),
         ARTICLES: _write_atomic(index_dir / ARTICLES, _articles_json(articles)),
     }
+    if isinstance(vectors, FaissStore):
+        files[VECTORS] = _write_atomic(index_dir / VECTORS, vectors.to_bytes())
+    else:
+        (index_dir / VECTORS).unlink(missing_ok=True)
     files.update(_write_bm25(index_dir, bm25))
     manifest = Manifest(
         embedder_id=embedder.id,
@@ -593,11 +633,22 @@ def _build(
         files=files,
         libraries=_library_versions(),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        vector_store=vectors.info,
     )
     _write_atomic(index_dir / MANIFEST, manifest.to_json().encode("utf-8"))
     _fsync_dir(index_dir)
     metas = {a.id: a.meta for a in articles}
     return Index(index_dir, manifest, chunks, metas, vectors, bm25), len(todo), reused
+
+
+def _build_store(index_dir: Path, settings: "Settings", matrix: np.ndarray) -> VectorStore:
+    if settings.vector_store == "qdrant":
+        from rag.qdrant_store import QdrantStore  # optional dependency, imported when used
+
+        return QdrantStore.build(index_dir, settings, matrix)
+    return FaissStore.build(
+        matrix, settings.faiss_index, settings.approximate_above, settings.target_recall
+    )
 
 
 def _bm25_index(corpus_tokens: list[list[str]]) -> bm25s.BM25:
