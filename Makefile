@@ -49,4 +49,4 @@ test-fast: install-bench
 	$(BIN)/python -m pytest -q -m "not real"
 
 clean:
-	rm -rf $(VENV) index/*.faiss index/*.json index/*.jsonl index/*.npz index/bm25
+	rm -rf $(VENV) index/*.faiss index/*.json index/*.jsonl index/*.npz index/bm25 index/qdrant

@@ -9,6 +9,7 @@ Layout of `settings.index_dir`:
     chunks.jsonl    one chunk per line, in vector order: id, article_id, text, start, end
     articles.json   one object per article: ArticleMeta fields, path, content_hash
     bm25/           the BM25 index in bm25s' own save format (numpy arrays + JSON, no pickle)
+    qdrant/         Qdrant's embedded local mode, when it holds the vectors (no qdrant_url)
     embeddings.npz  embedding cache: sha256(embedder id + "\\0" + chunk text) -> vector
     manifest.json   written last: format, embedder, chunker settings, analyzer, article hashes,
                     library versions, counts, build time, sha256 of every file above except the
@@ -71,6 +72,7 @@ VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 ARTICLES = "articles.json"
 BM25_DIR = "bm25"
+QDRANT_DIR = "qdrant"  # Qdrant's embedded local mode (rag/qdrant_store.py)
 BM25_PARAMS = f"{BM25_DIR}/params.index.json"
 CACHE = "embeddings.npz"
 LOCK = ".lock"
@@ -524,7 +526,9 @@ def _assess(
 ) -> tuple[Index | None, str, dict[str, str]]:
     """(loaded index or None, reason, article hashes of the index on disk when known)."""
     if not (index_dir / MANIFEST).exists():
-        leftovers = [n for n in (VECTORS, CHUNKS, ARTICLES, BM25_DIR) if (index_dir / n).exists()]
+        leftovers = [
+            n for n in (VECTORS, CHUNKS, ARTICLES, BM25_DIR, QDRANT_DIR) if (index_dir / n).exists()
+        ]
         if leftovers:
             return None, f"index corrupt: missing index file {index_dir / MANIFEST}", {}
         return None, "no index", {}
@@ -558,7 +562,7 @@ def _setting_changes(manifest: Manifest, embedder: Embedder, settings: "Settings
     info = manifest.vector_store
     if settings.vector_store == "faiss" and settings.faiss_index not in ("auto", info.index):
         pairs.append(("faiss_index", info.index, settings.faiss_index))
-    if settings.vector_store == "qdrant":
+    if settings.vector_store == "qdrant" and info.store == "qdrant":
         pairs.append(("qdrant_url", info.location, settings.qdrant_url))
         pairs.append(("qdrant_collection", info.collection, settings.qdrant_collection))
     changes = []
@@ -619,6 +623,7 @@ def _build(
     }
     if isinstance(vectors, FaissStore):
         files[VECTORS] = _write_atomic(index_dir / VECTORS, vectors.to_bytes())
+        shutil.rmtree(index_dir / QDRANT_DIR, ignore_errors=True)  # left by an earlier store
     else:
         (index_dir / VECTORS).unlink(missing_ok=True)
     files.update(_write_bm25(index_dir, bm25))
