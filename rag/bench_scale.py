@@ -37,7 +37,7 @@ import numpy as np
 from rag.index import FAISS_DEFAULT, Index, Manifest, _bm25_index
 from rag.retrieval import HybridRetriever
 from rag.types import ArticleMeta, Chunk
-from rag.vectorstore import FaissStore, exact_top_k, recall_at_k
+from rag.vectorstore import FaissStore, Gaussian, exact_top_k, recall_at_k
 
 VOCABULARY = 100_000
 ZIPF_EXPONENT = 1.07
@@ -76,22 +76,16 @@ class Seed:
 
 def synthesise(seed: Seed, n: int, rng: np.random.Generator) -> Collection:
     """`n` passages: the real chunks plus synthetic ones (see the module docstring)."""
-    mean = seed.vectors.mean(axis=0)
-    centred = seed.vectors - mean
-    _, spread, directions = np.linalg.svd(centred, full_matrices=False)
-    scale = spread / np.sqrt(max(len(seed.vectors) - 1, 1))
-
-    def offsets(count: int) -> np.ndarray:
-        return (rng.standard_normal((count, len(scale))).astype(np.float32) * scale) @ directions
-
+    fitted = Gaussian(seed.vectors)
     synthetic = max(n - len(seed.chunk_vectors), 0)
-    topics = offsets(max(1, synthetic // PASSAGES_PER_TOPIC))
+    topics = fitted.offsets(max(1, synthetic // PASSAGES_PER_TOPIC), rng)
     vectors = np.empty((synthetic, seed.vectors.shape[1]), dtype=np.float32)
     block = 100_000
     for start in range(0, synthetic, block):
         count = min(block, synthetic - start)
         topic = topics[rng.integers(0, len(topics), count)]
-        rows = mean + np.sqrt(TOPIC_SHARE) * topic + np.sqrt(1 - TOPIC_SHARE) * offsets(count)
+        own = fitted.offsets(count, rng)
+        rows = fitted.mean + np.sqrt(TOPIC_SHARE) * topic + np.sqrt(1 - TOPIC_SHARE) * own
         vectors[start:start + count] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
     real = min(n, len(seed.chunk_vectors))
     vectors = np.vstack([seed.chunk_vectors[:real], vectors]).astype(np.float32)
@@ -120,11 +114,7 @@ def synthetic_tokens(real: Sequence[Sequence[str]], count: int,
 
 def synthetic_queries(seed: Seed, count: int, rng: np.random.Generator) -> np.ndarray:
     """Fresh draws from the fitted Gaussian (not tied to any stored row)."""
-    mean = seed.vectors.mean(axis=0)
-    _, spread, directions = np.linalg.svd(seed.vectors - mean, full_matrices=False)
-    scale = spread / np.sqrt(max(len(seed.vectors) - 1, 1))
-    rows = mean + (rng.standard_normal((count, len(scale))) * scale) @ directions
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return Gaussian(seed.vectors).unit_samples(count, rng)
 
 
 def in_memory_index(collection: Collection, store: FaissStore, bm25: bm25s.BM25) -> Index:

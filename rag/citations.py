@@ -49,6 +49,11 @@ SimilarityFn = Callable[[str, Sequence[str]], float]
 # number and name checks catch 9 of those 10 ("Meta decided to cut its AI budget in half." at
 # 0.878 passes everything). Settings.min_support_similarity should follow this constant.
 DEFAULT_MIN_SIMILARITY = 0.84
+# A marker is moved to another given passage only when that passage covers the sentence's key
+# terms and is this much more similar to it than the passages the model cited: well above the
+# 0.00-0.01 between two chunks that share the sentence (chunks overlap by one sentence) and
+# below the 0.05-0.15 between a paraphrase's source and an unrelated passage (table above).
+MOVE_CITATION_MARGIN = 0.03
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 # One or more markers in a row ("[1] [2]", "[1, 2][3]") with the blanks before them.
@@ -529,15 +534,25 @@ def check_answer(
     """The answer rebuilt from its checked sentences (markers normalised, invalid ones
     removed) and one check per sentence. A sentence the model left without a marker gets the
     passage that best supports it, when one passes the key-term check; the check then says
-    `citation_added`."""
+    `citation_added`. A marker that points at a clearly less similar passage than another
+    covering one (by `MOVE_CITATION_MARGIN`) is moved there; `cited_by_model` keeps what
+    the model wrote."""
     checks = []
     for sentence, cited in split_answer(raw_text, len(passages)):
         added = False
+        by_model: tuple[int, ...] = ()
         if not cited:
             cited = best_citation(sentence, passages, question, similarity)
             added = bool(cited)
+        elif similarity is not None:
+            better = best_citation(sentence, passages, question, similarity, exclude=cited)
+            text = _tidy(MARKER.sub("", sentence))
+            own = [passages[n - 1].chunk.text for n in cited]
+            if better and (similarity(text, [passages[better[0] - 1].chunk.text])
+                           >= similarity(text, own) + MOVE_CITATION_MARGIN):
+                cited, by_model = better, cited
         check = check_sentence(sentence, cited, passages, question, similarity, min_similarity)
-        checks.append(replace(check, citation_added=added) if added else check)
+        checks.append(replace(check, citation_added=added, cited_by_model=by_model))
     return render_answer(checks), checks
 
 
@@ -546,13 +561,15 @@ def best_citation(
     passages: Sequence[Passage],
     question: str = "",
     similarity: SimilarityFn | None = None,
+    exclude: Iterable[int] = (),
 ) -> tuple[int, ...]:
-    """The one passage whose key terms cover the sentence and that is most similar to it;
-    () when no passage covers it."""
+    """The one passage (not in `exclude`) whose key terms cover the sentence and that is
+    most similar to it; () when no passage covers it."""
+    excluded = set(exclude)
     covering = [
         n
         for n in range(1, len(passages) + 1)
-        if check_sentence(sentence, (n,), passages, question, None).supported
+        if n not in excluded and check_sentence(sentence, (n,), passages, question, None).supported
     ]
     if not covering:
         return ()

@@ -105,6 +105,7 @@ class SentenceCheck:
     supported: bool
     reason: str | None = None  # why it failed, e.g. "number 600 not in cited passages"
     citation_added: bool = False  # the model gave no marker; the check found the passage
+    cited_by_model: tuple[int, ...] = ()  # set when the check moved a wrong marker
 
     def to_dict(self) -> dict:
         return {
@@ -113,6 +114,7 @@ class SentenceCheck:
             "supported": self.supported,
             "reason": self.reason,
             "citation_added": self.citation_added,
+            "cited_by_model": list(self.cited_by_model),
         }
 
 

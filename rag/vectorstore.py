@@ -110,7 +110,7 @@ class FaissStore(VectorStore):
         approximate_above: int = 20_000,
         target_recall: float = 0.95,
         hnsw_m: int = 32,
-        ef_construction: int = 80,
+        ef_construction: int = 40,
     ) -> "FaissStore":
         """Index the rows of `matrix` (float32, L2-normalised). `kind` "auto" is exact up to
         `approximate_above` rows and HNSW beyond, tuned to `target_recall` recall@10."""
@@ -181,18 +181,33 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(hits)) / k if hits else 1.0
 
 
+class Gaussian:
+    """A Gaussian fitted to rows (their mean, principal directions and spread)."""
+
+    def __init__(self, rows: np.ndarray):
+        self.mean = rows.mean(axis=0)
+        _, spread, self.directions = np.linalg.svd(rows - self.mean, full_matrices=False)
+        self.scale = spread / np.sqrt(max(len(rows) - 1, 1))
+
+    def offsets(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """`count` draws minus the mean, float32."""
+        draws = rng.standard_normal((count, len(self.scale))).astype(np.float32) * self.scale
+        return (draws @ self.directions).astype(np.float32)
+
+    def unit_samples(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """`count` draws, L2-normalised like embeddings."""
+        rows = self.mean + self.offsets(count, rng)
+        return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
 def calibration_queries(matrix: np.ndarray, count: int = 200, sample: int = 20_000,
                         seed: int = 0) -> np.ndarray:
-    """Queries drawn from a Gaussian fitted to the stored rows (their mean and covariance),
-    then L2-normalised: like the rows, but tied to none of them. These are harder for HNSW than
-    stored rows with a little noise, and about as hard as real questions (see README)."""
+    """Queries drawn from a Gaussian fitted to the stored rows, then L2-normalised: like the
+    rows, but tied to none of them. These are harder for HNSW than stored rows with a little
+    noise, and about as hard as real questions (see README)."""
     rng = np.random.default_rng(seed)
     rows = matrix[rng.choice(len(matrix), size=min(sample, len(matrix)), replace=False)]
-    mean = rows.mean(axis=0)
-    _, spread, directions = np.linalg.svd(rows - mean, full_matrices=False)
-    scale = spread / np.sqrt(max(len(rows) - 1, 1))
-    queries = mean + (rng.standard_normal((count, len(scale))) * scale) @ directions
-    return (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+    return Gaussian(rows).unit_samples(count, rng)
 
 
 def calibrate_ef_search(index: faiss.IndexHNSWFlat, matrix: np.ndarray, target: float,
