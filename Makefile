@@ -2,14 +2,22 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A portable llama.cpp build (AVX2, no -march=native): a cached wheel must not crash on another CPU.
-export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+# llama.cpp is built from source for the vector units this CPU has (scripts/llama_cmake_args.sh),
+# into a wheel cache keyed by those flags: a wheel is reused only on a CPU with the same flags.
+LLAMA_REQUIREMENT := $(shell grep '^llama-cpp-python==' requirements.txt)
+LLAMA_CMAKE_ARGS ?= $(shell sh scripts/llama_cmake_args.sh)
+LLAMA_WHEELS := $(HOME)/.cache/dutch-news-rag/wheels/$(shell echo "$(LLAMA_REQUIREMENT) $(LLAMA_CMAKE_ARGS)" | sha256sum | cut -c1-16)
 
 .PHONY: install install-bench browser run chat build ask bench test test-fast clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt scripts/llama_cmake_args.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
+		echo "Building $(LLAMA_REQUIREMENT) with $(LLAMA_CMAKE_ARGS) (about 10 minutes on 2 cores)"; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --no-cache-dir --no-deps \
+			"$(LLAMA_REQUIREMENT)" -w $(LLAMA_WHEELS); }
+	$(BIN)/python -m pip install $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/python -m pip install -r requirements-dev.txt
 	touch $@
 

@@ -185,6 +185,7 @@ class LlamaCppGenerator(Generator):
                 model_path=str(path),
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
                 seed=self.seed,
                 verbose=False,
             )

@@ -28,7 +28,7 @@ import numpy as np
 from rag.errors import ConfigError
 
 FAISS_KINDS = ("auto", "flat", "hnsw")
-EF_SEARCH_STEPS = (16, 32, 64, 128, 256, 512, 1024)
+EF_SEARCH_STEPS = (16, 32, 64, 128, 256, 512, 1024, 2048)
 
 # Searches run on one thread: one question gains little from more, and FAISS's OpenMP threads
 # spinning against llama.cpp's (or anything else on a busy machine) cost tens of milliseconds
@@ -110,7 +110,7 @@ class FaissStore(VectorStore):
         approximate_above: int = 20_000,
         target_recall: float = 0.95,
         hnsw_m: int = 32,
-        ef_construction: int = 40,
+        ef_construction: int = 80,
     ) -> "FaissStore":
         """Index the rows of `matrix` (float32, L2-normalised). `kind` "auto" is exact up to
         `approximate_above` rows and HNSW beyond, tuned to `target_recall` recall@10."""

@@ -130,6 +130,7 @@ def test_llama_loads_lazily_once_and_streams_content_only(fake_llama, gguf: Path
         "model_path": str(gguf),
         "n_ctx": 2048,
         "n_threads": len(os.sched_getaffinity(0)),
+        "n_threads_batch": len(os.sched_getaffinity(0)),  # the prompt too, not a default
         "seed": 7,
         "verbose": False,
     }
@@ -147,6 +148,7 @@ def test_llama_explicit_threads_and_id(fake_llama, gguf: Path):
     gen = LlamaCppGenerator(gguf, n_threads=3)
     gen.load()
     assert fake_llama.instances[0].kwargs["n_threads"] == 3
+    assert fake_llama.instances[0].kwargs["n_threads_batch"] == 3
     assert gen.id == "llama-cpp:model.gguf"
     assert gen.count_tokens("drie losse woorden") == 3
 
@@ -219,7 +221,8 @@ def test_make_generator_default_is_the_packaged_gguf(fake_llama, gguf: Path, mon
     gen.load()
     assert calls == [tmp_path / "cache"]
     assert fake_llama.instances[0].kwargs == {
-        "model_path": str(gguf), "n_ctx": 1024, "n_threads": 1, "seed": 3, "verbose": False
+        "model_path": str(gguf), "n_ctx": 1024, "n_threads": 1, "n_threads_batch": 1, "seed": 3,
+        "verbose": False,
     }
 
 
