@@ -534,25 +534,27 @@ def check_answer(
     """The answer rebuilt from its checked sentences (markers normalised, invalid ones
     removed) and one check per sentence. A sentence the model left without a marker gets the
     passage that best supports it, when one passes the key-term check; the check then says
-    `citation_added`. A marker that points at a clearly less similar passage than another
-    covering one (by `MOVE_CITATION_MARGIN`) is moved there; `cited_by_model` keeps what
-    the model wrote."""
+    `citation_added`. When a sentence passes with the model's markers but another covering
+    passage is clearly more similar (by `MOVE_CITATION_MARGIN`), the marker moves there and
+    `cited_by_model` keeps what the model wrote. A sentence that fails with its own markers
+    is never rescued by moving them: the model mixed something up."""
     checks = []
     for sentence, cited in split_answer(raw_text, len(passages)):
         added = False
-        by_model: tuple[int, ...] = ()
         if not cited:
             cited = best_citation(sentence, passages, question, similarity)
             added = bool(cited)
-        elif similarity is not None:
-            better = best_citation(sentence, passages, question, similarity, exclude=cited)
-            text = _tidy(MARKER.sub("", sentence))
-            own = [passages[n - 1].chunk.text for n in cited]
-            if better and (similarity(text, [passages[better[0] - 1].chunk.text])
-                           >= similarity(text, own) + MOVE_CITATION_MARGIN):
-                cited, by_model = better, cited
         check = check_sentence(sentence, cited, passages, question, similarity, min_similarity)
-        checks.append(replace(check, citation_added=added, cited_by_model=by_model))
+        if check.supported and not added and similarity is not None:
+            better = best_citation(sentence, passages, question, similarity, exclude=cited)
+            own = [passages[n - 1].chunk.text for n in cited]
+            if better and (similarity(check.text, [passages[better[0] - 1].chunk.text])
+                           >= similarity(check.text, own) + MOVE_CITATION_MARGIN):
+                check = replace(
+                    check_sentence(sentence, better, passages, question, similarity, min_similarity),
+                    cited_by_model=cited,
+                )
+        checks.append(replace(check, citation_added=added))
     return render_answer(checks), checks
 
 

@@ -625,10 +625,22 @@ def test_a_marker_is_kept_when_another_passage_is_only_a_little_more_similar():
 
 
 def test_a_marker_is_never_moved_to_a_passage_lacking_the_sentence_s_numbers():
+    raw = "Het nieuws over DeepSeek raakte Nvidia voor 589 miljard dollar [1]."
+
+    def similarity(sentence, cited_texts):  # WORST_DAY [3] lacks the amount
+        return 0.99 if cited_texts == [WORST_DAY.chunk.text] else 0.86
+
+    _, checks = check_answer(raw, PASSAGES, "", similarity, 0.8)
+    assert checks[0].citations == (1,) and checks[0].cited_by_model == ()
+
+
+def test_a_sentence_failing_with_its_own_marker_is_not_rescued_by_moving_it():
+    """The model cited a passage that lacks the sentence's number: it mixed facts up, and
+    another passage that happens to hold the number does not make the sentence true."""
     raw = "Nvidia verloor 589 miljard dollar [2]."  # only LOSS [1] has the amount
 
     def similarity(sentence, cited_texts):
-        return 0.99 if cited_texts == [WORST_DAY.chunk.text] else 0.86
+        return 0.99 if cited_texts == [LOSS.chunk.text] else 0.86
 
     _, checks = check_answer(raw, PASSAGES, "", similarity, 0.8)
     assert checks[0].citations == (2,) and checks[0].cited_by_model == ()
@@ -638,8 +650,8 @@ def test_a_marker_is_never_moved_to_a_passage_lacking_the_sentence_s_numbers():
 def test_real_e5_moves_a_wrong_marker_to_the_passage_that_says_it(e5_similarity):
     raw = ("The narrative from Silicon Valley that DeepSeek's success undermines is that large "
            "capital investments are essential for AI innovation [1].")
-    text, checks = check_answer(raw, PASSAGES, "Which narrative does DeepSeek undermine?",
-                                e5_similarity)
+    question = "Which narrative from Silicon Valley does DeepSeek's success undermine?"
+    text, checks = check_answer(raw, PASSAGES, question, e5_similarity)
     assert checks[0].citations == (4,) and checks[0].cited_by_model == (1,)
     assert checks[0].supported and text.endswith("innovation [4].")
 
