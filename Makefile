@@ -2,22 +2,21 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# llama.cpp is built from source for the vector units this CPU has (scripts/llama_cmake_args.sh),
-# into a wheel cache keyed by those flags: a wheel is reused only on a CPU with the same flags.
+# llama.cpp is built from source. Default: a portable build (AVX2, FMA, F16C), so the wheel and the
+# answers are the same on every x86-64 CPU since 2013 and a cached wheel never meets an
+# "illegal instruction". `make llama-cpu` replaces it with a build for this CPU's vector units
+# (scripts/llama_cmake_args.sh; wheels cached per flag set): faster prompts, answers that differ
+# in rounding (README, Performance).
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 LLAMA_REQUIREMENT := $(shell grep '^llama-cpp-python==' requirements.txt)
-LLAMA_CMAKE_ARGS ?= $(shell sh scripts/llama_cmake_args.sh)
-LLAMA_WHEELS := $(HOME)/.cache/dutch-news-rag/wheels/$(shell echo "$(LLAMA_REQUIREMENT) $(LLAMA_CMAKE_ARGS)" | sha256sum | cut -c1-16)
+LLAMA_CPU_ARGS = $(shell sh scripts/llama_cmake_args.sh)
+LLAMA_WHEELS = $(HOME)/.cache/dutch-news-rag/wheels/$(shell echo "$(LLAMA_REQUIREMENT) $(LLAMA_CPU_ARGS)" | sha256sum | cut -c1-16)
 
-.PHONY: install install-bench browser run chat build ask bench test test-fast clean
+.PHONY: install install-bench llama-cpu browser run chat build ask bench test test-fast clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt scripts/llama_cmake_args.sh
+$(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
-		echo "Building $(LLAMA_REQUIREMENT) with $(LLAMA_CMAKE_ARGS) (about 10 minutes on 2 cores)"; \
-		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --no-cache-dir --no-deps \
-			"$(LLAMA_REQUIREMENT)" -w $(LLAMA_WHEELS); }
-	$(BIN)/python -m pip install $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(BIN)/python -m pip install -r requirements-dev.txt
 	touch $@
 
@@ -29,6 +28,13 @@ $(BIN)/.installed-bench: $(BIN)/.installed requirements-bench.txt
 	touch $@
 
 install-bench: $(BIN)/.installed-bench
+
+llama-cpu: install
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
+		echo "Building $(LLAMA_REQUIREMENT) with $(LLAMA_CPU_ARGS) (about 10 minutes on 2 cores)"; \
+		CMAKE_ARGS="$(LLAMA_CPU_ARGS)" $(BIN)/python -m pip wheel --no-cache-dir --no-deps \
+			"$(LLAMA_REQUIREMENT)" -w $(LLAMA_WHEELS); }
+	$(BIN)/python -m pip install --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 
 # The browser test drives Debian's Chromium (Playwright cannot download its own browser here).
 browser:

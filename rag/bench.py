@@ -148,8 +148,11 @@ def measure_generation(pipeline, settings: Settings, log: Callable[[str], None],
     if not isinstance(generator, LlamaCppGenerator):
         log(f"generation speed: skipped ({generator.id} is not the llama.cpp generator)")
         return {}
+    import llama_cpp
+
     text = "\n\n".join(c.text for c in pipeline.index.chunks)
-    result: dict = {"model_bytes": generator.model_bytes, "threads": {}}
+    result: dict = {"model_bytes": generator.model_bytes, "threads": {},
+                    "llama_cpp_build": llama_cpp.llama_print_system_info().decode().strip()}
     for threads in sorted({1, generator.n_threads}):
         subject = generator if threads == generator.n_threads else LlamaCppGenerator(
             generator._model_path, n_ctx=1024, n_threads=threads)
