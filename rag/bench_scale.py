@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 import bm25s
 import numpy as np
 
-from rag.index import FAISS_DEFAULT, Index, Manifest, _bm25_index
+from rag.index import FAISS_DEFAULT, Index, Manifest, build_bm25
 from rag.retrieval import HybridRetriever
 from rag.types import ArticleMeta, Chunk
 from rag.vectorstore import FaissStore, Gaussian, exact_top_k, recall_at_k
@@ -170,7 +170,7 @@ def measure_size(seed: Seed, n: int, settings, repeat: int = 5, synthetic_query_
     result["hnsw_build_s"] = round(time.perf_counter() - started, 2)
     result["hnsw"] = hnsw.info.to_dict()
     started = time.perf_counter()
-    bm25 = _bm25_index(collection.tokens)
+    bm25 = build_bm25(collection.tokens)
     result["bm25_build_s"] = round(time.perf_counter() - started, 2)
 
     truth_questions = exact_top_k(collection.vectors, question_vectors, k)

@@ -615,7 +615,7 @@ def _build(
     matrix = np.ascontiguousarray(np.vstack([cache[key] for key in keys]), dtype=np.float32)
 
     vectors = _build_store(index_dir, settings, matrix)
-    bm25 = _bm25_index([tokenize(chunk.text) for chunk in chunks])
+    bm25 = build_bm25([tokenize(chunk.text) for chunk in chunks])
 
     files = {
         CHUNKS: _write_atomic(index_dir / CHUNKS, _chunks_jsonl(chunks)),
@@ -656,7 +656,8 @@ def _build_store(index_dir: Path, settings: "Settings", matrix: np.ndarray) -> V
     )
 
 
-def _bm25_index(corpus_tokens: list[list[str]]) -> bm25s.BM25:
+def build_bm25(corpus_tokens: list[list[str]]) -> bm25s.BM25:
+    """A BM25 index over analysed token lists, one per chunk, in chunk order."""
     bm25 = bm25s.BM25()
     if any(corpus_tokens):
         bm25.index(corpus_tokens, show_progress=False)
