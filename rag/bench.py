@@ -140,8 +140,7 @@ def _sentences(text: str) -> list[str]:
     return [text[a:b] for a, b in split_sentences(text)] or [text]
 
 
-def measure_generation(pipeline, settings: Settings, log: Callable[[str], None],
-                       bandwidth: dict[str, float]) -> dict:
+def measure_generation(pipeline, log: Callable[[str], None], bandwidth: dict[str, float]) -> dict:
     from rag.generation import LlamaCppGenerator
 
     generator = pipeline.generator
@@ -154,8 +153,7 @@ def measure_generation(pipeline, settings: Settings, log: Callable[[str], None],
     result: dict = {"model_bytes": generator.model_bytes, "threads": {},
                     "llama_cpp_build": llama_cpp.llama_print_system_info().decode().strip()}
     for threads in sorted({1, generator.n_threads}):
-        subject = generator if threads == generator.n_threads else LlamaCppGenerator(
-            generator._model_path, n_ctx=1024, n_threads=threads)
+        subject = generator if threads == generator.n_threads else generator.with_threads(threads)
         prompt, decode = subject.measure_speed(text, prompt_tokens=512, decode_tokens=64)
         result["threads"][str(threads)] = {"prompt_tokens_per_s": round(prompt, 1),
                                            "decode_tokens_per_s": round(decode, 2)}
@@ -267,7 +265,7 @@ def run_bench(settings: Settings, repeat: int = 3, output: str | None = None,
     pipeline.warm()
     results["warm_s"] = round(time.perf_counter() - started, 3)
     log(f"start-up: models loaded and constant prompt prefixes evaluated in {results['warm_s']:.2f} s")
-    results["generation"] = measure_generation(pipeline, settings, log, bandwidth)
+    results["generation"] = measure_generation(pipeline, log, bandwidth)
     results["end_to_end"] = measure_end_to_end(pipeline, questions[:answers], log)
     (run_dir / "bench.json").write_text(json.dumps(results, indent=2))
 

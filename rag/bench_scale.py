@@ -34,7 +34,7 @@ from typing import Callable, Sequence
 import bm25s
 import numpy as np
 
-from rag.index import FAISS_DEFAULT, Index, Manifest, build_bm25
+from rag.index import Index, Manifest, build_bm25
 from rag.retrieval import HybridRetriever
 from rag.types import ArticleMeta, Chunk
 from rag.vectorstore import FaissStore, Gaussian, exact_top_k, recall_at_k
@@ -127,7 +127,7 @@ def in_memory_index(collection: Collection, store: FaissStore, bm25: bm25s.BM25)
     manifest = Manifest(
         embedder_id="synthetic", dim=collection.vectors.shape[1], chunk_size=0, chunk_overlap=0,
         analyzer="", articles={}, chunk_count=len(chunks), files={},
-        vector_store=store.info if store else FAISS_DEFAULT,
+        vector_store=store.info,
     )
     return Index(Path("synthetic"), manifest, chunks, {"synthetic": meta}, store, bm25)
 

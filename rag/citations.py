@@ -50,9 +50,10 @@ SimilarityFn = Callable[[str, Sequence[str]], float]
 # 0.878 passes everything). Settings.min_support_similarity should follow this constant.
 DEFAULT_MIN_SIMILARITY = 0.84
 # A marker is moved to another given passage only when that passage covers the sentence's key
-# terms and is this much more similar to it than the passages the model cited: well above the
-# 0.00-0.01 between two chunks that share the sentence (chunks overlap by one sentence) and
-# below the 0.05-0.15 between a paraphrase's source and an unrelated passage (table above).
+# terms and is this much more similar to it than the passages the model cited. Two chunks that
+# share the sentence's source (chunks overlap by one sentence) score the same, since the score
+# is the best sentence; measured with e5 on the narrative sentence of tests/test_citations.py,
+# its source passage leads the other four by 0.064 to 0.113.
 MOVE_CITATION_MARGIN = 0.03
 
 MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")

@@ -269,6 +269,11 @@ class LlamaCppGenerator(Generator):
     def count_tokens(self, text: str) -> int:
         return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def with_threads(self, n_threads: int, n_ctx: int = 1024) -> "LlamaCppGenerator":
+        """Another generator on the same model file, with its own thread count (benchmarks)."""
+        return LlamaCppGenerator(self._model_path, n_ctx=n_ctx, n_threads=n_threads,
+                                 seed=self.seed, temperature=self.temperature, id=self.id)
+
     @property
     def model_bytes(self) -> int:
         """Size of the loaded GGUF file: the weights decoding reads once per token."""

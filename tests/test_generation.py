@@ -144,6 +144,16 @@ def test_llama_loads_lazily_once_and_streams_content_only(fake_llama, gguf: Path
     }
 
 
+def test_llama_with_threads_is_the_same_model_on_other_threads(fake_llama, gguf: Path):
+    gen = LlamaCppGenerator(gguf, n_threads=2, seed=5)
+    one = gen.with_threads(1)
+    one.load()
+    assert one.id == gen.id and one.n_threads == 1
+    kwargs = fake_llama.instances[0].kwargs
+    assert kwargs["model_path"] == str(gguf) and kwargs["n_threads_batch"] == 1
+    assert kwargs["seed"] == 5
+
+
 def test_llama_explicit_threads_and_id(fake_llama, gguf: Path):
     gen = LlamaCppGenerator(gguf, n_threads=3)
     gen.load()
