@@ -34,25 +34,16 @@ from typing import Callable
 import numpy as np
 
 from rag.config import ROOT, Settings
+from rag.stats import percentile
 
 DEFAULT_QUESTIONS = ROOT / "eval" / "questions.jsonl"
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def _summary(values: list[float]) -> dict[str, float]:
     return {
-        "p50": round(_percentile(values, 0.5), 4),
-        "p95": round(_percentile(values, 0.95), 4),
+        "p50": round(percentile(values, 50), 4) if values else 0.0,
+        "p95": round(percentile(values, 95), 4) if values else 0.0,
         "mean": round(statistics.fmean(values), 4) if values else 0.0,
         "n": len(values),
     }

@@ -36,6 +36,7 @@ import numpy as np
 
 from rag.index import Index, Manifest, build_bm25
 from rag.retrieval import HybridRetriever
+from rag.stats import percentile
 from rag.types import ArticleMeta, Chunk
 from rag.vectorstore import FaissStore, Gaussian, exact_top_k, recall_at_k
 
@@ -142,10 +143,10 @@ def _timed(function: Callable[[], object], repeat: int) -> list[float]:
 
 
 def _latency(samples: list[float]) -> dict[str, float]:
-    ordered = np.sort(np.asarray(samples)) * 1000
+    milliseconds = [s * 1000 for s in samples]
     return {
-        "p50_ms": round(float(np.percentile(ordered, 50)), 3),
-        "p95_ms": round(float(np.percentile(ordered, 95)), 3),
+        "p50_ms": round(percentile(milliseconds, 50), 3),
+        "p95_ms": round(percentile(milliseconds, 95), 3),
         "n": len(samples),
     }
 

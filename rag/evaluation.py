@@ -21,6 +21,7 @@ from typing import Iterable, Mapping, Sequence
 
 from rag.citations import MARKER, split_answer
 from rag.language import detect_language
+from rag.stats import percentile
 from rag.types import Passage
 from rag.verifier import Verdict, Verifier
 
@@ -214,15 +215,6 @@ def score_answer(question: EvalQuestion, answer: Mapping, verifier: Verifier | N
         timings=timings,
         verified=tuple(score_sentences(answer, verifier)) if verifier is not None else (),
     )
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear-interpolated percentile (q in 0..100) of a non-empty sequence."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def summarise(scores: Iterable[AnswerScore]) -> dict:
