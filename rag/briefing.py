@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from rag.citations import MONTHS, WEEKDAYS, WORD, Evidence, amounts, fold, key_terms, normalise_number, split_sentences
-from rag.embedding import Embedder
+from rag.embedding import Embedder, VectorMemo
 from rag.errors import QuestionError
 from rag.generation import ChatMessage, Generator
 from rag.language import detect_language
@@ -504,7 +504,7 @@ class Briefer:
         self.max_key_facts = max_key_facts
         self.min_pair_similarity = min_pair_similarity  # e5 cosine for two sentences on one matter
         self.max_neighbours = max_neighbours
-        self._sentence_vectors: dict[str, np.ndarray] = {}
+        self._vectors = VectorMemo(embedder)  # sentence vectors, each embedded once per Briefer
 
     def notes(self, article_ids: Sequence[str], progress: Progress | None = None) -> list[ArticleNotes]:
         """Notes of each article: from the cache when its passages are unchanged."""
@@ -591,17 +591,10 @@ class Briefer:
         everything = [s for n in notes for s in n.sentences]
         if not topic or not everything:
             return {s.text for s in everything}
-        vectors = self._vectors([s.text for s in everything])
+        vectors = self._vectors.passages([s.text for s in everything])
         scores = vectors @ self.embedder.embed_query(topic)
         cut = max(float(np.percentile(scores, 60)), float(scores.max()) - 0.06)
         return {s.text for s, score in zip(everything, scores) if score >= cut}
-
-    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
-        """Passage vectors of sentences, each embedded once per Briefer."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._sentence_vectors]
-        if missing:
-            self._sentence_vectors.update(zip(missing, self.embedder.embed_passages(missing)))
-        return np.vstack([self._sentence_vectors[t] for t in texts])
 
     def _key_facts(self, notes: Sequence[ArticleNotes], relevant: set[str], cite) -> list[Point]:
         candidates = [
@@ -620,7 +613,7 @@ class Briefer:
             return sentence.centrality + lead + (0.05 if sentence.text in has_figure else 0.0)
 
         ranked = sorted(candidates, key=score, reverse=True)
-        vectors = self._vectors([s.text for s, _ in ranked])
+        vectors = self._vectors.passages([s.text for s, _ in ranked])
         chosen: list[tuple[int, list[str]]] = []  # (index into ranked, chunk ids)
         for i, (sentence, _) in enumerate(ranked):
             duplicate = next((c for c in chosen if float(vectors[i] @ vectors[c[0]]) > 0.93), None)
@@ -707,7 +700,7 @@ class Briefer:
         # Names in a tenth of all sentences are what the whole coverage is about; sharing
         # them does not make two sentences speak of the same thing.
         common = {name for name, count in counts.items() if count >= max(3, len(sentences) / 10)}
-        vectors = self._vectors([s.text for s in sentences])
+        vectors = self._vectors.passages([s.text for s in sentences])
         found = []
         for i, j, similarity in _nearest_pairs(vectors, self.max_neighbours):
             a, b = sentences[i], sentences[j]

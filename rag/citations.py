@@ -11,7 +11,7 @@ Hangzhou"); the semantic check catches sentences that cite the wrong passage.
 This module does not decide what to do with an unsupported sentence (drop, flag or abstain):
 the pipeline does. It does not judge entailment either: a sentence that reuses the passage's
 numbers and names in a false relation can pass. It embeds nothing itself; `make_similarity`
-wraps an Embedder that the caller owns.
+reads vectors from a `VectorMemo` that the caller owns.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import pysbd
 
-from rag.embedding import Embedder
+from rag.embedding import VectorMemo
 from rag.language import DUTCH_WORDS, ENGLISH_WORDS, detect_language
 from rag.types import Language, Passage, SentenceCheck
 
@@ -602,25 +602,17 @@ def render_answer(checks: Sequence[SentenceCheck]) -> str:
 # --- semantic similarity -------------------------------------------------------------------
 
 
-def make_similarity(embedder: Embedder, max_cached: int = 20_000) -> SimilarityFn:
+def make_similarity(vectors: VectorMemo) -> SimilarityFn:
     """A similarity function: the best cosine between the sentence (embedded as a query)
-    and each cited passage or any of its sentences (embedded as passages). Passage vectors
-    are cached for the life of the returned function (at most `max_cached`, then the cache
-    starts over), so passages cited again are not embedded again."""
-    cache: dict[str, np.ndarray] = {}
+    and each cited passage or any of its sentences (embedded as passages). Vectors come from
+    `vectors`, so passages cited again, and sentences the retriever already embedded, are
+    not embedded again."""
 
     def similarity(sentence: str, cited_texts: Sequence[str]) -> float:
         units = list(dict.fromkeys(u for text in cited_texts for u in passage_units(text)))
         if not units:
             return 0.0
-        missing = [u for u in units if u not in cache]
-        if missing:
-            if len(cache) + len(missing) > max_cached:
-                cache.clear()
-                missing = units
-            cache.update(zip(missing, embedder.embed_passages(missing)))
-        query = embedder.embed_query(sentence)
-        return float(max(np.dot(cache[u], query) for u in units))
+        return float(np.max(vectors.passages(units) @ vectors.query(sentence)))
 
     return similarity
 

@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Sequence
 
@@ -55,6 +56,62 @@ class Embedder(ABC):
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.ascontiguousarray(self.embed_batch([text], "query")[0], dtype=np.float32)
+
+
+class VectorMemo:
+    """The vectors of texts, each embedded once: a bounded memo (the least recently used text
+    goes first) in front of an Embedder. One memo serves the stages that embed the same
+    sentences and questions again and again (focusing and the answer check in a pipeline, the
+    verifier, briefings), so a sentence the retriever embedded is not embedded again by the
+    answer check. Thread-safe; embedding runs outside the lock.
+    """
+
+    def __init__(self, embedder: Embedder, max_items: int = 50_000):
+        if max_items < 1:
+            raise ValueError(f"max_items must be at least 1, got {max_items}")
+        self.embedder = embedder
+        self.max_items = max_items
+        self._vectors: OrderedDict[tuple[TextKind, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        """float32 (len(texts), dim): the passage-side vector of each text, in order."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        found = self._lookup("passage", texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self.embedder.embed_passages(missing)))
+            self._store("passage", {t: found[t] for t in missing})
+        return np.vstack([found[t] for t in texts])
+
+    def query(self, text: str) -> np.ndarray:
+        """The query-side vector of `text`."""
+        found = self._lookup("query", [text])
+        if text not in found:
+            found[text] = self.embedder.embed_query(text)
+            self._store("query", found)
+        return found[text]
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def _lookup(self, kind: TextKind, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        found = {}
+        with self._lock:
+            for text in texts:
+                vector = self._vectors.get((kind, text))
+                if vector is not None:
+                    self._vectors.move_to_end((kind, text))
+                    found[text] = vector
+        return found
+
+    def _store(self, kind: TextKind, vectors: dict[str, np.ndarray]) -> None:
+        with self._lock:
+            for text, vector in vectors.items():
+                self._vectors[(kind, text)] = vector
+            while len(self._vectors) > self.max_items:
+                self._vectors.popitem(last=False)
 
 
 def l2_normalise(rows: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from rag.analysis import tokenize
 from rag.citations import absent_magnitudes, check_answer, make_similarity
 from rag.config import Settings
 from rag.corpus import INVISIBLE
-from rag.embedding import Embedder
+from rag.embedding import Embedder, VectorMemo
 from rag.errors import GenerationError, QuestionError
 from rag.generation import Generator
 from rag.index import BuildReport, Index
@@ -168,7 +168,8 @@ class Pipeline:
         self._generator = generator
         self._index: Index | None = None
         self._retriever: HybridRetriever | None = None
-        self._similarity = None  # the answer check's similarity, its passage vectors cached
+        self._vectors: VectorMemo | None = None  # shared by focusing and the answer check
+        self._similarity = None  # the answer check's similarity
         self._lock = threading.Lock()  # one model call at a time per pipeline
         self.last_build: BuildReport | None = None
 
@@ -180,6 +181,13 @@ class Pipeline:
 
             self._embedder = make_embedder(self.settings)
         return self._embedder
+
+    @property
+    def vectors(self) -> VectorMemo:
+        """Sentence and question vectors, each embedded once for this pipeline."""
+        if self._vectors is None:
+            self._vectors = VectorMemo(self.embedder)
+        return self._vectors
 
     @property
     def generator(self) -> Generator:
@@ -210,7 +218,7 @@ class Pipeline:
             self.settings, self.embedder, articles, skipped, chunker, force=force
         )
         self._index = index
-        self._retriever = HybridRetriever(index, self.embedder, self.settings)
+        self._retriever = HybridRetriever(index, self.embedder, self.settings, self.vectors)
         self.last_build = report
         return report
 
@@ -368,7 +376,7 @@ class Pipeline:
         if not passages or not raw.strip() or prompts.NOT_FOUND in raw:
             return not_found, [], True
         if self._similarity is None:
-            self._similarity = make_similarity(self.embedder)
+            self._similarity = make_similarity(self.vectors)
         similarity = self._similarity
         text, sentences = check_answer(
             raw, passages, question, similarity, self.settings.min_support_similarity

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
@@ -22,7 +21,7 @@ import numpy as np
 
 from rag.analysis import tokenize
 from rag.chunking import split_sentences
-from rag.embedding import Embedder
+from rag.embedding import Embedder, VectorMemo
 from rag.errors import ConfigError, QuestionError
 from rag.index import Index
 from rag.types import Chunk, Passage, Retriever
@@ -66,18 +65,23 @@ class RetrievalResult:
 
 class HybridRetriever:
     """Dense + BM25 retrieval over one `Index`, with the embedder the index was built with.
-    The last few question vectors are kept, so `best_dense_score` and `retrieve` on the same
-    question embed it once."""
+    Question and sentence vectors come from a `VectorMemo` (pass the pipeline's, so the answer
+    check reuses them), so `best_dense_score` and `retrieve` on the same question embed it
+    once."""
 
-    _QUERY_CACHE_SIZE = 64
-
-    def __init__(self, index: Index, embedder: Embedder, settings: "Settings"):
+    def __init__(
+        self,
+        index: Index,
+        embedder: Embedder,
+        settings: "Settings",
+        vectors: VectorMemo | None = None,
+    ):
         if settings.rrf_k < 0:
             raise ConfigError(f"rrf_k must be 0 or more, got {settings.rrf_k}")
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.vectors = VectorMemo(embedder) if vectors is None else vectors
         self._sentences: dict[str, list[Sentence]] = {}  # chunk id -> its embedded sentences
         self._lock = threading.Lock()
 
@@ -91,17 +95,7 @@ class HybridRetriever:
         return hits[0][1] if hits else -1.0
 
     def query_vector(self, question: str) -> np.ndarray:
-        with self._lock:
-            vector = self._vectors.get(question)
-            if vector is not None:
-                self._vectors.move_to_end(question)
-                return vector
-        vector = self.embedder.embed_query(question)
-        with self._lock:
-            self._vectors[question] = vector
-            while len(self._vectors) > self._QUERY_CACHE_SIZE:
-                self._vectors.popitem(last=False)
-        return vector
+        return self.vectors.query(question)
 
     def focus(self, question: str, passages: Sequence[Passage], budget: int) -> list[Passage]:
         """Cut the passages down to the sentences that answer `question`, within `budget`
@@ -128,7 +122,7 @@ class HybridRetriever:
             return cached
         spans = split_sentences(chunk.text) or [(0, len(chunk.text))]
         texts = [chunk.text[start:end] for start, end in spans]
-        vectors = self.embedder.embed_passages(texts)
+        vectors = self.vectors.passages(texts)
         sentences = [
             Sentence(
                 start,

@@ -35,7 +35,7 @@ from rag.citations import (
     split_sentences,
 )
 from rag.config import Settings
-from rag.embedding import Embedder
+from rag.embedding import Embedder, VectorMemo
 from rag.errors import ConfigError
 from rag.generation import ChatMessage, Generator
 from rag.language import DUTCH_WORDS, ENGLISH_WORDS, detect_language
@@ -251,9 +251,7 @@ class SignalVerifier(Verifier):
         self.judge = judge
         if judge is not None:
             self.name = "signals+judge"
-        self._vectors: dict[str, np.ndarray] = {}
-        self._queries: dict[str, np.ndarray] = {}
-        self._max_cached = max_cached
+        self._vectors = VectorMemo(embedder, max_cached)
 
     def verify(self, claim: str, passages: Sequence[str]) -> Verdict:
         text = _digits(" ".join(MARKER.sub(" ", claim).split()))
@@ -364,18 +362,9 @@ class SignalVerifier(Verifier):
         return Verdict("supported", round(min(1.0, top), 4), None)
 
     def _similarities(self, text: str, units: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(u for u in units if u not in self._vectors))
-        if missing:
-            if len(self._vectors) + len(missing) > self._max_cached:
-                self._vectors.clear()
-                missing = list(dict.fromkeys(units))
-            self._vectors.update(zip(missing, self.embedder.embed_passages(missing)))
-        query = self._queries.get(text)
-        if query is None:
-            if len(self._queries) >= self._max_cached:
-                self._queries.clear()
-            query = self._queries[text] = self.embedder.embed_query(text)
-        return np.array([float(np.dot(self._vectors[u], query)) for u in units])
+        if not units:
+            return np.zeros(0)
+        return self._vectors.passages(units) @ self._vectors.query(text)
 
     @staticmethod
     def _missing_terms(text: str, terms: KeyTerms, evidence: Evidence) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from rag.citations import (
     split_answer,
     split_sentences,
 )
+from rag.embedding import VectorMemo
 from rag.types import ArticleMeta, Chunk, Passage, SentenceCheck
 from tests.fakes import FakeEmbedder
 
@@ -445,7 +446,7 @@ def test_similarity_runs_only_after_the_lexical_checks_pass():
 
 def test_similarity_takes_the_best_passage_sentence():
     embedder = FakeEmbedder()
-    similarity = make_similarity(embedder)
+    similarity = make_similarity(VectorMemo(embedder))
     sentence = "Tegelijk zagen andere techreuzen, zoals Apple en Meta, hun waarde stijgen."
     best = similarity(sentence, [LOSS.chunk.text])
     whole = float(embedder.embed_passages([LOSS.chunk.text])[0] @ embedder.embed_query(sentence))
@@ -455,7 +456,7 @@ def test_similarity_takes_the_best_passage_sentence():
 
 def test_similarity_caches_passage_vectors_for_one_answer():
     embedder = FakeEmbedder()
-    similarity = make_similarity(embedder)
+    similarity = make_similarity(VectorMemo(embedder))
     similarity("Apple steeg.", [LOSS.chunk.text, WINNERS.chunk.text])
     first = list(embedder.calls)
     similarity("Meta steeg.", [WINNERS.chunk.text])
@@ -465,7 +466,7 @@ def test_similarity_caches_passage_vectors_for_one_answer():
 
 
 def test_similarity_of_nothing_is_zero():
-    assert make_similarity(FakeEmbedder())("Apple steeg.", []) == 0.0
+    assert make_similarity(VectorMemo(FakeEmbedder()))("Apple steeg.", []) == 0.0
 
 
 # --- check_answer ------------------------------------------------------------------------------
@@ -531,7 +532,7 @@ def test_check_answer_of_nothing():
 def e5_similarity():
     from rag.embedding import E5NanoEmbedder
 
-    return make_similarity(E5NanoEmbedder())
+    return make_similarity(VectorMemo(E5NanoEmbedder()))
 
 
 @pytest.mark.real
@@ -677,7 +678,7 @@ def test_similarity_embeds_each_passage_once_across_answers():
     from tests.fakes import FakeEmbedder
 
     embedder = FakeEmbedder()
-    similarity = make_similarity(embedder)
+    similarity = make_similarity(VectorMemo(embedder))
     similarity("Nvidia verloor 589 miljard dollar.", [LOSS.chunk.text])
     passages_embedded = sum(n for kind, n in embedder.calls if kind == "passage")
     similarity("Het aandeel verloor 589 miljard.", [LOSS.chunk.text])

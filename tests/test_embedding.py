@@ -16,6 +16,7 @@ from rag.embedding import (
     E5_NANO_SHA256,
     E5NanoEmbedder,
     SentenceTransformerEmbedder,
+    VectorMemo,
     make_embedder,
     sha256_file,
 )
@@ -41,6 +42,47 @@ def test_embed_passages_batches_and_handles_nothing():
     assert embedder.calls == [("passage", 2), ("passage", 1)]
     assert embedder.embed_passages([]).shape == (0, 64)
     assert embedder.embed_query("a").shape == (64,)
+
+
+# --- VectorMemo ---------------------------------------------------------------------------------
+
+
+def test_vector_memo_embeds_each_text_once_and_keeps_the_order():
+    embedder = FakeEmbedder()
+    memo = VectorMemo(embedder)
+    rows = memo.passages(["Apple steeg.", "Meta steeg.", "Apple steeg."])
+    assert embedder.calls == [("passage", 2)]  # the repeated sentence is embedded once
+    again = memo.passages(["Meta steeg.", "Nvidia viel.", "Apple steeg."])
+    assert embedder.calls == [("passage", 2), ("passage", 1)]  # only the new one
+    direct = embedder.embed_passages(["Apple steeg.", "Meta steeg.", "Nvidia viel."])
+    np.testing.assert_allclose(rows, direct[[0, 1, 0]])
+    np.testing.assert_allclose(again, direct[[1, 2, 0]])
+    assert memo.passages([]).shape == (0, 64)
+
+
+def test_vector_memo_keeps_queries_apart_from_passages():
+    embedder = FakeEmbedder()
+    memo = VectorMemo(embedder)
+    memo.passages(["Apple steeg."])
+    memo.query("Apple steeg.")
+    memo.query("Apple steeg.")
+    assert embedder.calls == [("passage", 1), ("query", 1)]
+
+
+def test_vector_memo_is_bounded_and_forgets_the_least_recently_used_text():
+    embedder = FakeEmbedder()
+    memo = VectorMemo(embedder, max_items=2)
+    memo.passages(["a", "b"])
+    memo.passages(["a"])  # "a" is used again, so "b" is now the oldest
+    memo.passages(["c"])
+    assert len(memo) == 2
+    embedder.calls.clear()
+    memo.passages(["a", "c"])
+    assert embedder.calls == []
+    memo.passages(["b"])
+    assert embedder.calls == [("passage", 1)]
+    with pytest.raises(ValueError, match="max_items must be at least 1, got 0"):
+        VectorMemo(embedder, max_items=0)
 
 
 # --- make_embedder ------------------------------------------------------------------------------

@@ -61,6 +61,24 @@ def passage_number(pipeline, question, needle):
     raise AssertionError(f"{needle!r} not retrieved for {question!r}")
 
 
+def test_the_answer_check_reuses_the_sentence_vectors_retrieval_made(settings):
+    pipeline = make_pipeline(settings, "")
+    n = passage_number(pipeline, "Hoeveel verloor Nvidia?", "589 miljard")
+    pipeline._generator = ScriptedGenerator(f"Nvidia verloor 589 miljard dollar [{n}].")
+    pipeline.warm()  # embeds every chunk's sentences, as the app does at start-up
+    embedder = pipeline.embedder
+    embedder.calls.clear()
+
+    answer = pipeline.answer("Hoeveel verloor Nvidia?")
+
+    assert [s.supported for s in answer.sentences] == [True]
+    # The question's vector is remembered from passage_number's retrieval; the check embeds
+    # the answer sentence and the given passages as whole texts, not one of their sentences.
+    embedded_passages = sum(count for kind, count in embedder.calls if kind == "passage")
+    assert embedded_passages == len(answer.passages)
+    assert embedder.calls.count(("query", 1)) == 1
+
+
 def test_answer_cites_the_passage_it_uses(settings):
     pipeline = make_pipeline(settings, "")
     n = passage_number(pipeline, "Hoeveel verloor Nvidia?", "589 miljard")
