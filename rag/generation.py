@@ -322,6 +322,7 @@ class LlamaCppGenerator(Generator):
             )
         with self._lock:
             self._streaming_thread = threading.get_ident()
+            llm = chunks = None
             try:
                 llm = self._context(self._constant_prefix(first, messages))
                 bias = self._bias_against(llm, avoid)
@@ -342,6 +343,21 @@ class LlamaCppGenerator(Generator):
                 raise GenerationError(f"llama.cpp failed: {e}") from e
             finally:
                 self._streaming_thread = None
+                getattr(chunks, "close", lambda: None)()  # a reader who left: end llama.cpp's generation now
+                if llm is not None:
+                    _release_sampler(llm)
+
+
+def _release_sampler(llm: Any) -> None:
+    """Free the sampler chain the last call left in `llm` now. llama-cpp-python keeps it in
+    `Llama._sampler`, and each call replaces it; the chain holds an n_vocab-sized buffer
+    (1.7 MB for Qwen's 151,936 tokens) and refers to itself through its ExitStack, so a
+    replaced chain waits for Python's rare full garbage collection. Measured: 1.74 MB more
+    resident memory per call without this, flat with it."""
+    sampler = getattr(llm, "_sampler", None)
+    if sampler is not None:
+        sampler.close()
+        llm._sampler = None
 
 
 # ---------------------------------------------------------------------------------------------

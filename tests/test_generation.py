@@ -70,6 +70,16 @@ def test_stop_filter_takes_the_earliest_stop():
 # llama.cpp with a fake llama_cpp module
 
 
+class FakeSampler:
+    """Stands in for llama-cpp-python's LlamaSampler: native memory until closed."""
+
+    def __init__(self):
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
 class FakeLlama:
     instances: list["FakeLlama"] = []
     fail_load: Exception | None = None
@@ -84,11 +94,14 @@ class FakeLlama:
             raise FakeLlama.fail_load
         self.kwargs = kwargs
         self.calls: list[dict] = []
+        self.samplers: list[FakeSampler] = []
         self.fail_generate: Exception | None = None
         FakeLlama.instances.append(self)
 
     def create_chat_completion(self, **kwargs) -> Iterator[dict]:
         self.calls.append(kwargs)
+        self._sampler = FakeSampler()  # llama-cpp-python keeps each call's sampler chain
+        self.samplers.append(self._sampler)
         if self.fail_generate:
             raise self.fail_generate
         yield {"choices": [{"index": 0, "delta": {"role": "assistant"}, "finish_reason": None}]}
@@ -192,6 +205,20 @@ def test_llama_generation_failure_is_a_generation_error(fake_llama, gguf: Path):
         match=r"^llama.cpp failed: Requested tokens \(5000\) exceed context window of 4096$",
     ):
         gen.complete(QUESTION, max_tokens=5)
+
+
+def test_llama_frees_each_calls_sampler_when_the_stream_ends(fake_llama, gguf: Path):
+    gen = LlamaCppGenerator(gguf)
+    assert gen.complete(QUESTION, max_tokens=5) == "Amsterdam."
+    stopped = gen.stream(QUESTION, max_tokens=5)
+    next(stopped)
+    stopped.close()  # a reader who leaves mid-answer
+    llm = fake_llama.instances[0]
+    llm.fail_generate = ValueError("boom")
+    with pytest.raises(GenerationError):
+        gen.complete(QUESTION, max_tokens=5)
+    assert [s.closed for s in llm.samplers] == [True, True, True]
+    assert llm._sampler is None
 
 
 def test_llama_refuses_a_nested_stream_in_the_same_thread(fake_llama, gguf: Path):
@@ -674,6 +701,23 @@ def test_real_llama_keeps_a_context_per_prompt_prefix(qwen: LlamaCppGenerator):
         for llm in contexts:
             del llm.eval
     assert evaluated[0] < 30  # the long system prompt stayed cached in its own context
+
+
+@pytest.mark.real
+def test_real_llama_frees_the_sampler_chain_of_every_answer(qwen: LlamaCppGenerator):
+    """llama-cpp-python keeps each call's sampler chain (an n_vocab-sized buffer, 1.7 MB
+    for Qwen) in a reference cycle that only a full garbage collection frees; the generator
+    frees it as the answer ends, so memory does not pile up between collections."""
+    seen = []
+    for avoid in ((), ("million",)):  # with a logit bias the chain holds a custom sampler too
+        stream = qwen.stream(QUESTION, max_tokens=4, avoid=avoid)
+        next(stream)
+        llm = next(reversed(qwen._contexts.values()))
+        seen.append(llm._sampler)
+        assert seen[-1].sampler is not None  # the native chain, alive while answering
+        "".join(stream)
+        assert llm._sampler is None
+    assert [sampler.sampler for sampler in seen] == [None, None]  # freed, not left to the GC
 
 
 @pytest.mark.real
