@@ -87,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     loadtest.add_argument("--users", type=int, default=8, help="simultaneous users (1-64)")
     loadtest.add_argument("--requests", type=int, default=2, help="questions per user")
     loadtest.add_argument("--time-limit", type=float, default=600, help="seconds for the whole run")
+    loadtest.add_argument("--warmup", type=int, default=1,
+                          help="questions answered one by one before the measured run (memory counts from there)")
     loadtest.add_argument("--fake", action="store_true", help="fake models (tests the serving path only)")
 
     args = parser.parse_args(argv)
@@ -125,7 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from rag.loadtest import load_test_command
 
             return load_test_command(
-                settings, args.users, args.requests, real=not args.fake, time_limit_s=args.time_limit
+                settings, args.users, args.requests, real=not args.fake, time_limit_s=args.time_limit,
+                warmup=args.warmup,
             )
         if args.command == "bench":
             from rag.bench import run_bench

@@ -27,7 +27,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import statistics
 import tempfile
 import threading
 import time
@@ -38,6 +37,7 @@ from urllib.parse import urlsplit
 
 from rag.config import Settings
 from rag.errors import ConfigError
+from rag.stats import percentile
 
 Outcome = Literal["answered", "busy", "error", "failed"]
 
@@ -99,6 +99,13 @@ class MemoryReport:
     @property
     def anon_growth_mb(self) -> float:
         return round(self.anon_end_mb - self.anon_start_mb, 1)
+
+    def line(self) -> str:
+        return (
+            f"server memory (pid {self.pid}, RSS): start {self.start_mb:.0f} MB, end "
+            f"{self.end_mb:.0f} MB, max {self.max_mb:.0f} MB, growth {self.growth_mb:+.1f} MB, "
+            f"of which anonymous {self.anon_growth_mb:+.1f} MB ({self.samples} samples)"
+        )
 
     def to_dict(self) -> dict:
         return {
@@ -194,28 +201,18 @@ class LoadReport:
             for detail, n in self.reasons(outcome).items():  # type: ignore[arg-type]
                 lines.append(f"  {outcome} x{n}: {detail}")
         if self.memory is not None:
-            m = self.memory
-            lines.append(
-                f"server memory (pid {m.pid}, RSS): start {m.start_mb:.0f} MB, end {m.end_mb:.0f} MB, "
-                f"max {m.max_mb:.0f} MB, growth {m.growth_mb:+.1f} MB, of which anonymous "
-                f"{m.anon_growth_mb:+.1f} MB ({m.samples} samples)"
-            )
+            lines.append(self.memory.line())
         return "\n".join(lines)
 
 
 def _spread(values: Sequence[float]) -> dict[str, float]:
     if not values:
         return {"p50": 0.0, "p95": 0.0, "max": 0.0, "n": 0}
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * 0.95
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    p95 = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
     return {
-        "p50": round(statistics.median(ordered), 3),
-        "p95": round(p95, 3),
-        "max": round(ordered[-1], 3),
-        "n": len(ordered),
+        "p50": round(percentile(values, 50), 3),
+        "p95": round(percentile(values, 95), 3),
+        "max": round(max(values), 3),
+        "n": len(values),
     }
 
 
@@ -519,9 +516,11 @@ def load_test_command(
     time_limit_s: float = 600.0,
     max_growth_mb: float | None = None,
     questions: Sequence[str] = DEFAULT_QUESTIONS,
+    warmup: int = 1,
 ) -> int:
     """Serve the app in this process (real models, or with `real=False` the fake ones),
-    send one warm-up question, then run the load test and print a summary and the JSON.
+    send `warmup` questions one by one (memory that fills once, such as caches and the
+    allocators' pools, settles there), then run the load test and print a summary and the JSON.
     0 when nothing failed (busy refusals are fine), something was answered and memory grew
     less than `max_growth_mb` (default: MAX_GROWTH_MB + CLIENT_MB_PER_USER per user); 1
     otherwise. The RSS is this whole process: server and models, and the clients too."""
@@ -540,8 +539,11 @@ def load_test_command(
             pipeline = _fake_pipeline(settings, Path(scratch))
         url, close = serve_for_load_test(pipeline)
         try:
-            warm = run_load_test(url, 1, 1, questions, min(time_limit_s, 300.0))
-            print(f"warm-up: {warm.answered} answered in {warm.wall_s:.1f} s", flush=True)
+            if warmup > 0:
+                warm = run_load_test(url, 1, warmup, questions, time_limit_s, os.getpid())
+                memory = f"; {warm.memory.line()}" if warm.memory else ""
+                print(f"warm-up: {warm.answered} of {warmup} answered in {warm.wall_s:.1f} s{memory}",
+                      flush=True)
             report = run_load_test(url, users, requests, questions, time_limit_s, os.getpid())
         finally:
             close()

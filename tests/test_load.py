@@ -111,6 +111,7 @@ def test_the_load_test_command_serves_runs_and_judges(settings, capsys):  # noqa
     out = capsys.readouterr().out
     assert code == 0, out
     assert "3 users x 2 requests against http://127.0.0.1:" in out and "0 failed" in out
+    assert "warm-up: 1 of 1 answered" in out and out.count("server memory (pid") == 2
     numbers = json.loads(out[out.index("\n{") + 1:])
     assert numbers["requests"] == 6 and numbers["answered"] == 6
     assert numbers["memory"]["pid"] == os.getpid() and numbers["memory"]["max_mb"] > 0
