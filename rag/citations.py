@@ -138,14 +138,66 @@ GAZETTEER: tuple[tuple[str, ...], ...] = (
 )
 
 
+# Roles a sentence can give a person, Dutch and English, each group named by its first
+# English word. A role the answer states must be written in a cited passage, whatever the
+# question assumes: "What is the name of DeepSeek's founder?" makes nobody a founder, and a
+# small model answers it with a name from the passages ("... founded by Clément Inbona", the
+# fund manager who wrote the piece). English terms match whole words or phrases; Dutch ones
+# also end a compound ("Oracle-oprichter", "medeoprichter", "hoofdredacteur").
+ROLES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("founder", "founders", "co-founder", "cofounder", "founded", "founding"),
+     ("oprichter", "oprichters", "oprichtster", "opgericht", "oprichting")),
+    (("ceo", "chief executive", "chief executives"),
+     ("ceo", "topman", "topvrouw", "bestuursvoorzitter", "bestuursvoorzitster")),
+    (("chairman", "chairwoman", "chairperson"), ("voorzitter", "voorzitster")),
+    (("fund manager", "fund managers", "portfolio manager", "asset manager"),
+     ("fondsmanager", "fondsmanagers", "fondsbeheerder", "fondsbeheerders", "vermogensbeheerder")),
+    (("editor", "editors"), ("redacteur", "redacteuren", "redactrice", "redacteurs")),
+    (("journalist", "journalists", "reporter", "reporters", "correspondent"),
+     ("journalist", "journaliste", "journalisten", "verslaggever", "verslaggeefster", "correspondent")),
+    (("professor", "professors"), ("professor", "hoogleraar", "hoogleraren")),
+    (("analyst", "analysts"), ("analist", "analiste", "analisten")),
+    (("economist", "economists"), ("econoom", "economen")),
+    (("spokesperson", "spokesman", "spokeswoman"), ("woordvoerder", "woordvoerster")),
+    (("minister", "ministers"), ("minister", "ministers")),
+    (("owner", "owners"), ("eigenaar", "eigenaars", "eigenares")),
+    (("investor", "investors"), ("investeerder", "investeerders", "belegger", "beleggers")),
+    (("director", "directors"), ("directeur", "directeuren", "directrice")),
+)
+_ROLE_PHRASES = tuple(
+    (english[0], re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, english)) + r")(?![^\W_])"),
+     dutch)
+    for english, dutch in ROLES
+)
+
+
+def roles_in(text: str) -> tuple[str, ...]:
+    """The roles `text` gives someone, by their group's English name.
+
+    >>> roles_in("Ook Oracle-oprichter Larry Ellison verloor; de fondsbeheerder zweeg.")
+    ('founder', 'fund manager')
+    >>> roles_in("The creditors of the CEO")
+    ('ceo',)
+    """
+    folded = fold(text)
+    words = [fold(w) for w in re.findall(r"[^\W_]+(?:-[^\W_]+)*", text)]
+    found = []
+    for role, english, dutch in _ROLE_PHRASES:
+        if english.search(folded) or any(word.endswith(dutch) for word in words):
+            found.append(role)
+    return tuple(found)
+
+
 @dataclass(frozen=True)
 class KeyTerms:
     """What a sentence claims that can be looked up: normalised numbers ("561.7"), names and
-    codes as written ("Nvidia", "H100", "United States"), date parts ("january", "monday")."""
+    codes as written ("Nvidia", "H100", "United States"), date parts ("january", "monday"),
+    roles ("founder")."""
 
     numbers: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
 
 
 # --- markers -------------------------------------------------------------------------------
@@ -366,8 +418,8 @@ _FUNCTION_WORDS = DUTCH_WORDS | ENGLISH_WORDS
 def key_terms(sentence: str) -> KeyTerms:
     """Numbers, names and date parts of one sentence (without markers).
 
-    >>> key_terms("Op 27 januari 2025 verloor Nvidia 589 miljard dollar (561,7 miljard euro).")
-    KeyTerms(numbers=('27', '2025', '589', '561.7'), names=('Nvidia',), dates=('january',))
+    >>> key_terms("Op 27 januari 2025 verloor oprichter Huang 589 miljard dollar (561,7 miljard euro).")
+    KeyTerms(numbers=('27', '2025', '589', '561.7'), names=('Huang',), dates=('january',), roles=('founder',))
     """
     numbers = list(dict.fromkeys(_numbers(sentence)))
     masked = NUMBER.sub(lambda m: " " * len(m.group(0)), sentence)
@@ -391,12 +443,13 @@ def key_terms(sentence: str) -> KeyTerms:
         folded = fold(word)
         if folded in DATE_WORDS and (word[0].isupper() or folded in _DUTCH_DATE_WORDS):
             dates.append(DATE_WORDS[folded])
-        elif _is_name(word, at_start):
+        elif _is_name(word, at_start) and word.upper() != "CEO":  # a role, checked as one
             found.append((match.start(), word))
     return KeyTerms(
         numbers=tuple(numbers),
         names=tuple(dict.fromkeys(name for _, name in sorted(found))),
         dates=tuple(dict.fromkeys(dates)),
+        roles=roles_in(sentence),
     )
 
 
@@ -428,6 +481,7 @@ class Evidence:
     numbers: frozenset[str]
     words: frozenset[str]  # folded
     dates: frozenset[str]
+    roles: frozenset[str]
 
     @classmethod
     def of(cls, texts: Iterable[str]) -> "Evidence":
@@ -438,6 +492,7 @@ class Evidence:
             numbers=frozenset(_numbers(text)),
             words=words,
             dates=frozenset(DATE_WORDS[w] for w in words if w in DATE_WORDS),
+            roles=frozenset(roles_in(text)),
         )
 
     def has_name(self, name: str) -> bool:
@@ -487,7 +542,7 @@ def check_sentence(
 ) -> SentenceCheck:
     """Verdict on one answer sentence; the reason names the first thing that failed.
 
-    Order: citation present, numbers, date parts, names, then semantic similarity.
+    Order: citation present, numbers, date parts, names, roles, then semantic similarity.
     """
     text = _tidy(MARKER.sub("", sentence))
     if not citations:
@@ -518,6 +573,9 @@ def check_sentence(
     for name in terms.names:
         if not cited.has_name(name) and not asked.has_name(name):
             return failed(f"name {name} not in cited passages {where}")
+    for role in terms.roles:  # the question cannot vouch for a role (see ROLES)
+        if role not in cited.roles:
+            return failed(f"role {role} not in cited passages {where}")
     if similarity is not None:
         score = similarity(text, cited_texts)
         if score < min_similarity:

@@ -251,7 +251,8 @@ def test_normalise_number(raw, normalised):
             KeyTerms(names=("DeepSeek", "R1", "Nvidia", "H100")),
         ),
         ("Nvidia lost $589bn.", KeyTerms(numbers=("589",))),  # a first plain word is no name
-        ("The CEO of Apple is Tim Cook.", KeyTerms(names=("CEO", "Apple", "Tim", "Cook"))),
+        ("The CEO of Apple is Tim Cook.", KeyTerms(names=("Apple", "Tim", "Cook"), roles=("ceo",))),
+        ("Ook Amazon-oprichter Jeff Bezos won.", KeyTerms(names=("Amazon", "Jeff", "Bezos"), roles=("founder",))),
         ("I think The Verge and De Tijd agree.", KeyTerms(names=("Verge", "Tijd"))),
         (
             "“Het is een indrukwekkend model”, zei Sam Altman van OpenAI.",
@@ -358,9 +359,31 @@ def test_invented_founder():
 
 
 def test_names_from_the_question_are_allowed():
-    sentence = "De artikelen noemen de oprichter van DeepSeek niet, ook Liang niet."
+    sentence = "De artikelen zeggen niets over Liang en DeepSeek."
     assert check(sentence).reason == "name Liang not in cited passages [1]"
-    assert check(sentence, question="Is Liang de oprichter van DeepSeek?").supported
+    assert check(sentence, question="Wat deed Liang bij DeepSeek?").supported
+
+
+def test_a_role_must_be_in_the_cited_passage_whatever_the_question_assumes():
+    # The real model's answer to "What is the name of DeepSeek's founder?": a name from the
+    # passages (the fund manager who wrote the piece) in the role the question asks about.
+    fund_manager = passage(
+        "De Visie van Clément Inbona, fondsmanager bij La Financière de l’Echiquier. Het Chinese "
+        "AI-bedrijf Deepseek, waarvan de chatbot tot dan alleen bij een kleine kring insiders "
+        "enige bekendheid genoot, schoot naar de top van de downloads.",
+        article_id="lfde",
+    )
+    founded = "DeepSeek was founded by Clément Inbona."
+    assert check(founded, passages=[fund_manager], question="What is the name of DeepSeek's founder?").reason == (
+        "role founder not in cited passages [1]"
+    )
+    # The role in the other language, and inside a Dutch compound, is the same role.
+    assert check("Clément Inbona is a fund manager at La Financière de l’Echiquier.", passages=[fund_manager]).supported
+    assert check("Jensen Huang, the founder, lost 20.1 billion dollars.", (4,)).supported
+    assert check("Amazon founder Jeff Bezos gained 632 million dollars.", (5,)).supported
+    assert check("Jeff Bezos, the CEO of Amazon, gained 632 million dollars.", (5,)).reason == (
+        "role ceo not in cited passages [5]"
+    )
 
 
 @pytest.mark.parametrize(
