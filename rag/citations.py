@@ -139,11 +139,11 @@ GAZETTEER: tuple[tuple[str, ...], ...] = (
 
 
 # Roles a sentence can give a person, Dutch and English, each group named by its first
-# English word. A role the answer states must be written in a cited passage, whatever the
-# question assumes: "What is the name of DeepSeek's founder?" makes nobody a founder, and a
-# small model answers it with a name from the passages ("... founded by Clément Inbona", the
-# fund manager who wrote the piece). English terms match whole words or phrases; Dutch ones
-# also end a compound ("Oracle-oprichter", "medeoprichter", "hoofdredacteur").
+# English word. A role the answer gives a name must be written in a cited passage, whatever
+# the question assumes: "What is the name of DeepSeek's founder?" makes nobody a founder, and
+# a small model answers it with a name from the passages ("... founded by Clément Inbona",
+# the fund manager who wrote the piece). English terms match whole words or phrases; Dutch
+# ones also end a compound ("Oracle-oprichter", "medeoprichter", "hoofdredacteur").
 ROLES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("founder", "founders", "co-founder", "cofounder", "founded", "founding"),
      ("oprichter", "oprichters", "oprichtster", "opgericht", "oprichting")),
@@ -573,8 +573,11 @@ def check_sentence(
     for name in terms.names:
         if not cited.has_name(name) and not asked.has_name(name):
             return failed(f"name {name} not in cited passages {where}")
-    for role in terms.roles:  # the question cannot vouch for a role (see ROLES)
-        if role not in cited.roles:
+    # A role the question uses may refer back to it ("de fondsbeheerder" of "volgens de
+    # fondsbeheerder"), but not be given to a name the question does not have (see ROLES).
+    names_of_its_own = any(not asked.has_name(name) for name in terms.names)
+    for role in terms.roles:
+        if role not in cited.roles and (names_of_its_own or role not in asked.roles):
             return failed(f"role {role} not in cited passages {where}")
     if similarity is not None:
         score = similarity(text, cited_texts)

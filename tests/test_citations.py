@@ -386,6 +386,21 @@ def test_a_role_must_be_in_the_cited_passage_whatever_the_question_assumes():
     )
 
 
+def test_a_role_the_question_uses_may_refer_back_to_it():
+    # "Welke positie had Nvidia volgens de fondsbeheerder ...?": the answer repeats "de
+    # fondsbeheerder" for the piece's author, giving the role to no one new.
+    monopoly = passage("Daarin had Nvidia een monopolie op de schaarse en dure grondstof.", "lfde")
+    question = "Welke positie had Nvidia volgens de fondsbeheerder op de markt voor AI-chips?"
+    sentence = "Volgens de fondsbeheerder had Nvidia een monopolie op de schaarse en dure grondstof."
+    assert check(sentence, passages=[monopoly]).reason == "role fund manager not in cited passages [1]"
+    assert check(sentence, passages=[monopoly], question=question).supported
+    # ... but a new name in that role still needs the passage.
+    named = "Volgens fondsbeheerder Jan Peeters had Nvidia een monopolie op de grondstof."
+    assert check(named, passages=[monopoly], question=question).reason == (
+        "name Jan not in cited passages [1]"
+    )
+
+
 @pytest.mark.parametrize(
     "sentence, citations",
     [
