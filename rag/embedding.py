@@ -66,7 +66,7 @@ class VectorMemo:
     answer check. Thread-safe; embedding runs outside the lock.
     """
 
-    def __init__(self, embedder: Embedder, max_items: int = 50_000):
+    def __init__(self, embedder: Embedder, max_items: int = 20_000):  # 384-d: about 31 MB
         if max_items < 1:
             raise ValueError(f"max_items must be at least 1, got {max_items}")
         self.embedder = embedder
