@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# llama.cpp is built from source. Default: a portable build (AVX2, FMA, F16C), so the wheel and the
-# answers are the same on every x86-64 CPU since 2013 and a cached wheel never meets an
+# llama.cpp is built from source. Default: a portable build (AVX2, FMA, F16C), so the wheel runs
+# on every x86-64 CPU since 2013 and a cached wheel never meets an
 # "illegal instruction". `make llama-cpu` replaces it with a build for this CPU's vector units
 # (scripts/llama_cmake_args.sh; wheels cached per flag set): faster prompts, answers that differ
 # in rounding (README, Performance).
@@ -12,7 +12,7 @@ LLAMA_REQUIREMENT := $(shell grep '^llama-cpp-python==' requirements.txt)
 LLAMA_CPU_ARGS = $(shell sh scripts/llama_cmake_args.sh)
 LLAMA_WHEELS = $(HOME)/.cache/dutch-news-rag/wheels/$(shell echo "$(LLAMA_REQUIREMENT) $(LLAMA_CPU_ARGS)" | sha256sum | cut -c1-16)
 
-.PHONY: install install-bench llama-cpu browser run chat build ask bench test test-fast clean
+.PHONY: install install-bench llama-cpu browser run chat build ask bench test test-fast quality clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,10 +57,15 @@ bench: install-bench
 	$(BIN)/python -m rag bench
 
 test: install-bench browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not quality"
+
+# The quality floors (eval/quality_floor.json) on the 18 development questions and the
+# labelled verifier pairs, with the real models: CI runs it after `make test`.
+quality: install
+	$(BIN)/python -m pytest -q -m quality
 
 test-fast: install-bench
-	$(BIN)/python -m pytest -q -m "not real"
+	$(BIN)/python -m pytest -q -m "not real and not quality"
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.json index/*.jsonl index/*.npz index/bm25 index/qdrant

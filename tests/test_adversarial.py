@@ -594,13 +594,13 @@ def test_broken_article_files_are_skipped_and_the_rest_still_answers(settings, t
 
 
 @pytest.fixture(scope="module")
-def real(tmp_path_factory) -> Pipeline:
-    """The packaged models over docs/ plus the adversarial articles, loaded once for this module."""
+def real(tmp_path_factory, real_pipeline) -> Pipeline:
+    """The session's packaged models (loaded and warm) over docs/ plus the adversarial articles."""
     root = tmp_path_factory.mktemp("adversarial")
     # A generous request timeout: these tests are about what the model says, and a loaded
     # 2-core machine can take over the default 120 s for one answer.
     settings = Settings.from_env(docs_dir=copy_docs(root), index_dir=root / "index", request_timeout=600)
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline(settings, real_pipeline.embedder, real_pipeline.generator)
     pipeline.build()
     pipeline.warm()
     return pipeline

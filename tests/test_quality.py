@@ -1,6 +1,7 @@
 """Quality floors with the real models, recorded in eval/quality_floor.json: the answers to
 the development questions, and the support verifier on the labelled pairs. These fail when
-a change makes the product measurably worse; they are floors, not targets."""
+a change makes the product measurably worse; they are floors, not targets. `make quality`
+runs them (CI, after `make test`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rag.evaluation import below_floor, load_pairs, load_questions, score_answer
 from rag.report import write_run
 from rag.verifier import SignalVerifier
 
-pytestmark = pytest.mark.real
+pytestmark = [pytest.mark.real, pytest.mark.quality]
 
 FLOOR = json.loads((ROOT / "eval" / "quality_floor.json").read_text())
 
