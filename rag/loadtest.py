@@ -14,7 +14,7 @@ of four outcomes:
 It reports the throughput (answered per second), the latency of the answered requests as
 the reader sees it (queue wait included) and, given the server's pid, its resident memory
 sampled from /proc every half second. `serve_for_load_test` runs the app in this process
-for that; `load_test_command` is the command line's entry.
+for that; `load_test_command` is the command line's entry (its users run in a child process).
 
 Deliberately not here: the browser's streaming chat handler (it shares `/ask`'s queue and
 its one model slot), remote servers (a load test is aimed at a machine you own, so any
@@ -45,14 +45,10 @@ MAX_USERS = 64
 MAX_REQUESTS = 1000  # users x requests per user
 MAX_TIME_S = 3600.0
 SAMPLE_EVERY_S = 0.5
-# The growth load_test_command accepts: MAX_GROWTH_MB for the server, below the ~117 MB KV
-# cache of one more llama.cpp context (Qwen2.5-1.5B: 28 layers x 2 KV heads x 128 dims x K
-# and V x 2 bytes x 4096 tokens), so a context or model copy kept per request fails it at
-# once; plus CLIENT_MB_PER_USER, because the command's users run in the server's process:
-# their Clients, threads and malloc arenas measured 3-4 MB per user with the fake models
-# (+24 MB for 6 users, +33 MB for 8, after a warm-up question).
+# The growth load_test_command accepts for the server, below the ~117 MB KV cache of one more
+# llama.cpp context (Qwen2.5-1.5B: 28 layers x 2 KV heads x 128 dims x K and V x 2 bytes x
+# 4096 tokens), so a context or model copy kept per request fails it at once.
 MAX_GROWTH_MB = 100.0
-CLIENT_MB_PER_USER = 5.0
 QUEUE_FULL = "queue is full"  # gradio_client's message for a 503 from /queue/join
 
 DEFAULT_QUESTIONS = (
@@ -298,7 +294,8 @@ class _MemorySampler:
 
     def stop(self) -> MemoryReport | None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # never started: no user connected
+            self._thread.join(timeout=5)
         self._sample()
         if not self.samples:
             return None
@@ -395,7 +392,8 @@ def run_load_test(
     """`users` simultaneous readers each ask `requests_per_user` questions (taken in turn
     from `questions`) through `/ask` at `url`, one after another, all starting together.
     Nothing is sent after `timeout_s`; every request is counted. With `server_pid`, that
-    process's RSS is sampled every half second."""
+    process's RSS is sampled every half second from the moment every user is connected (when
+    users and server share a process, the Clients' own set-up is not the server's load)."""
     url = loopback_url(url)
     if not 1 <= users <= MAX_USERS:
         raise ConfigError(f"users must be between 1 and {MAX_USERS}, got {users}")
@@ -411,8 +409,15 @@ def run_load_test(
 
     started = time.monotonic()
     deadline = started + timeout_s
+    sampler = _MemorySampler(server_pid) if server_pid is not None else None
     released: list[float] = []  # when every user was connected and the first request went out
-    barrier = threading.Barrier(users, action=lambda: released.append(time.monotonic()))
+
+    def release() -> None:
+        released.append(time.monotonic())
+        if sampler is not None:
+            sampler.start()  # memory counts from the load, not from the clients connecting
+
+    barrier = threading.Barrier(users, action=release)
     crowd = [
         _User(
             u, url,
@@ -421,9 +426,6 @@ def run_load_test(
         )
         for u in range(users)
     ]
-    sampler = _MemorySampler(server_pid) if server_pid is not None else None
-    if sampler is not None:
-        sampler.start()
     threads = [threading.Thread(target=u.run, name=f"load-user-{u.number}", daemon=True) for u in crowd]
     for thread in threads:
         thread.start()
@@ -507,6 +509,14 @@ def _fake_pipeline(settings: Settings, scratch: Path):
     return pipeline
 
 
+def _client_process():
+    """One fresh Python process for the users (spawned, not forked: the server's threads and
+    models stay behind), used with `.apply(function, args)`."""
+    import multiprocessing
+
+    return multiprocessing.get_context("spawn").Pool(1)
+
+
 def load_test_command(
     settings: Settings,
     users: int = 8,
@@ -521,13 +531,13 @@ def load_test_command(
     """Serve the app in this process (real models, or with `real=False` the fake ones),
     send `warmup` questions one by one (memory that fills once, such as caches and the
     allocators' pools, settles there), then run the load test and print a summary and the JSON.
-    0 when nothing failed (busy refusals are fine), something was answered and memory grew
-    less than `max_growth_mb` (default: MAX_GROWTH_MB + CLIENT_MB_PER_USER per user); 1
-    otherwise. The RSS is this whole process: server and models, and the clients too."""
+    The users run in a child process, so the RSS measured is the server's and its models'
+    alone. 0 when nothing failed (busy refusals are fine), something was answered and memory
+    grew less than `max_growth_mb` (default MAX_GROWTH_MB); 1 otherwise."""
     from rag.pipeline import Pipeline
 
     if max_growth_mb is None:
-        max_growth_mb = MAX_GROWTH_MB + CLIENT_MB_PER_USER * users
+        max_growth_mb = MAX_GROWTH_MB
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # loopback only: no telemetry
     with tempfile.TemporaryDirectory(prefix="rag-loadtest-") as scratch:
@@ -539,12 +549,13 @@ def load_test_command(
             pipeline = _fake_pipeline(settings, Path(scratch))
         url, close = serve_for_load_test(pipeline)
         try:
-            if warmup > 0:
-                warm = run_load_test(url, 1, warmup, questions, time_limit_s, os.getpid())
-                memory = f"; {warm.memory.line()}" if warm.memory else ""
-                print(f"warm-up: {warm.answered} of {warmup} answered in {warm.wall_s:.1f} s{memory}",
-                      flush=True)
-            report = run_load_test(url, users, requests, questions, time_limit_s, os.getpid())
+            with _client_process() as clients:
+                if warmup > 0:
+                    warm = clients.apply(run_load_test, (url, 1, warmup, questions, time_limit_s, os.getpid()))
+                    memory = f"; {warm.memory.line()}" if warm.memory else ""
+                    print(f"warm-up: {warm.answered} of {warmup} answered in {warm.wall_s:.1f} s{memory}",
+                          flush=True)
+                report = clients.apply(run_load_test, (url, users, requests, questions, time_limit_s, os.getpid()))
         finally:
             close()
     print(report.summary())

@@ -104,7 +104,12 @@ def test_more_users_than_the_queue_holds_get_an_answer_or_a_clean_busy(settings,
     assert answer["answer"].startswith("Nvidia verloor 589 miljard dollar") and not answer["abstained"]
 
 
-def test_the_load_test_command_serves_runs_and_judges(settings, capsys):  # noqa: F811
+def test_the_load_test_command_serves_runs_and_judges(settings, capsys, monkeypatch):  # noqa: F811
+    from rag import loadtest
+
+    # The users run in a child process, so the server's memory is the server's: in this
+    # process no user may run (the child imports the module afresh, without this patch).
+    monkeypatch.setattr(loadtest._User, "run", lambda self: None)
     code = load_test_command(settings.replace(labels_path=settings.index_dir.parent / "l.sqlite3"),
                              users=3, requests=2, real=False, time_limit_s=60)
 
@@ -330,6 +335,30 @@ def test_outcomes_are_sorted_exactly():
     assert classify({"question": "q", "answer": "a", "abstained": False}) == ("answered", "")
     assert classify({"data": 1}) == ("failed", "an answer object without answer/question: keys ['data']")
     assert classify("text") == ("failed", "not an answer object: str")
+
+
+def test_server_memory_counts_from_the_moment_every_user_is_connected(settings, served, monkeypatch):  # noqa: F811
+    import gradio_client
+
+    from rag import loadtest
+
+    connected = []
+    real_client = gradio_client.Client
+
+    def counting_client(*args, **kwargs):
+        client = real_client(*args, **kwargs)
+        connected.append(client)
+        return client
+
+    monkeypatch.setattr(gradio_client, "Client", counting_client)
+    monkeypatch.setattr(loadtest, "read_rss_mb", lambda pid, field="VmRSS": float(len(connected)))
+    url = served(slow_pipeline(settings, pause=0.05))
+
+    report = run_load_test(url, users=4, requests_per_user=1, questions=QUESTIONS, timeout_s=60,
+                           server_pid=os.getpid())
+
+    assert report.answered == 4
+    assert report.memory.start_mb == 4.0  # the first sample already sees all four clients
 
 
 def test_the_judgement_allows_busy_and_error_answers_but_not_failures_or_growth():
