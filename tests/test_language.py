@@ -1,46 +1,21 @@
 """detect_language: the eval questions, very short follow-ups, names only, ties."""
 
 import json
-from pathlib import Path
 
 import pytest
 
+from rag.config import ROOT
 from rag.language import detect_language, language_score
 
-QUESTIONS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "questions.jsonl"
+QUESTIONS = ROOT / "eval" / "questions.jsonl"  # the development questions, committed
 
 
 def eval_questions() -> list[tuple[str, str]]:
-    if not QUESTIONS.is_file():
-        return []
     rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
     return [(row["question"], row["lang"]) for row in rows]
 
 
-# The eval set's questions, copied so the test runs without the shared folder.
-EVAL_COPY = [
-    ("How much market value did Nvidia lose on 27 January 2025?", "en"),
-    ("Wat was de aanleiding voor de koersval van Nvidia?", "nl"),
-    ("Which tech companies saw their value rise on the day Nvidia fell?", "en"),
-    ("Waarom kreeg de app van DeepSeek zoveel aandacht?", "nl"),
-    ("Who wrote the opinion piece called Deepshift and what is his job?", "en"),
-    ("Volgens welke bron was 27 januari 2025 een van de tien slechtste beursdagen ooit?", "nl"),
-    ("Which narrative from Silicon Valley does DeepSeek's success undermine?", "en"),
-    ("Welk aandeel van Meta herstelde zich na een vroege daling?", "nl"),
-    ("What could lower barriers to building AI models mean for prices and profitability?", "en"),
-    ("Welke positie had Nvidia volgens de fondsbeheerder op de markt voor AI-chips?", "nl"),
-    ("What did Sam Altman promise OpenAI would do?", "en"),
-    ("Wat zegt het artikel over de Amerikaanse exportbeperkingen op chips?", "nl"),
-    ("What could the Deepshift do to productivity growth?", "en"),
-    ("Wie is de redacteur van het Trends-artikel?", "nl"),
-    ("What is the name of DeepSeek's founder?", "en"),
-    ("Hoeveel kostte de lancering van de iPhone 16?", "nl"),
-    ("What was Nvidia's share price at the close on 28 January?", "en"),
-    ("In welke stad is DeepSeek gevestigd?", "nl"),
-]
-
-
-@pytest.mark.parametrize("question, language", EVAL_COPY + eval_questions())
+@pytest.mark.parametrize("question, language", eval_questions())
 def test_eval_questions(question, language):
     assert detect_language(question) == language
     assert detect_language(question, default="en" if language == "nl" else "nl") == language
