@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
@@ -75,6 +76,7 @@ class HybridRetriever:
         embedder: Embedder,
         settings: "Settings",
         vectors: VectorMemo | None = None,
+        max_chunks_kept: int = 20_000,
     ):
         if settings.rrf_k < 0:
             raise ConfigError(f"rrf_k must be 0 or more, got {settings.rrf_k}")
@@ -82,7 +84,10 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
         self.vectors = VectorMemo(embedder) if vectors is None else vectors
-        self._sentences: dict[str, list[Sentence]] = {}  # chunk id -> its embedded sentences
+        # chunk id -> its embedded sentences, the most recently used `max_chunks_kept` chunks
+        # (about 6 KB each at 384 dimensions: a large collection must not fill memory with them)
+        self._sentences: OrderedDict[str, list[Sentence]] = OrderedDict()
+        self._max_chunks_kept = max_chunks_kept
         self._lock = threading.Lock()
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
@@ -112,14 +117,15 @@ class HybridRetriever:
     def warm(self, limit: int = 5000) -> None:
         """Embed the sentences of up to `limit` chunks now, so focusing costs no embedding
         at question time (small collections embed all of them at start-up)."""
-        for chunk in self.index.chunks[:limit]:
+        for chunk in self.index.chunks[: min(limit, self._max_chunks_kept)]:
             self._chunk_sentences(chunk)
 
     def _chunk_sentences(self, chunk: Chunk) -> list[Sentence]:
         with self._lock:
             cached = self._sentences.get(chunk.id)
-        if cached is not None:
-            return cached
+            if cached is not None:
+                self._sentences.move_to_end(chunk.id)
+                return cached
         spans = split_sentences(chunk.text) or [(0, len(chunk.text))]
         texts = [chunk.text[start:end] for start, end in spans]
         vectors = self.vectors.passages(texts)
@@ -135,6 +141,9 @@ class HybridRetriever:
         ]
         with self._lock:
             self._sentences[chunk.id] = sentences
+            self._sentences.move_to_end(chunk.id)
+            while len(self._sentences) > self._max_chunks_kept:
+                self._sentences.popitem(last=False)
         return sentences
 
     def search(self, question: str, k: int | None = None) -> RetrievalResult:

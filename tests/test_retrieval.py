@@ -262,3 +262,22 @@ def test_focus_cuts_passages_to_their_best_sentences_with_exact_offsets(tmp_path
     assert text[focused.chunk.start : focused.chunk.end] == focused.chunk.text
     assert focused.chunk.id.startswith(passage.chunk.id + "/")
     assert retriever.focus("Hoeveel steeg Apple?", [passage], budget=0) == [passage]
+
+
+def test_focusing_keeps_the_sentences_of_a_bounded_number_of_chunks(tmp_path):
+    texts = [f"Bedrijf {n} verloor {n} miljard dollar. Het aandeel {n} zakte hard." for n in range(4)]
+    articles = [make_article(f"a{n}", text) for n, text in enumerate(texts)]
+    settings = Settings(index_dir=tmp_path / "index", chunk_size=500, top_k=4, candidates=4)
+    embedder = FakeEmbedder()
+    index, _ = ensure_index(settings, embedder, articles, chunker=lambda a: sentence_chunks(a, 500))
+    retriever = HybridRetriever(index, embedder, settings, max_chunks_kept=2)
+    passages = retriever.retrieve("Hoeveel verloor bedrijf 2?")
+    retriever.warm()
+    assert len(retriever._sentences) == 2
+
+    first = retriever.focus("Hoeveel verloor bedrijf 2?", passages, budget=200)
+    again = retriever.focus("Hoeveel verloor bedrijf 2?", passages, budget=200)
+
+    assert len(retriever._sentences) == 2  # the last two chunks focused, not all four
+    assert [p.chunk.text for p in first] == [p.chunk.text for p in again]
+    assert all(texts[int(p.article.id[1:])][p.chunk.start : p.chunk.end] == p.chunk.text for p in first)
