@@ -17,13 +17,13 @@ import logging
 import re
 import threading
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Sequence
 
 import numpy as np
 
 from rag.errors import ConfigError, DigestMismatchError, ModelError
+from rag.lru import LruCache
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -67,12 +67,8 @@ class VectorMemo:
     """
 
     def __init__(self, embedder: Embedder, max_items: int = 20_000):  # 384-d: about 31 MB
-        if max_items < 1:
-            raise ValueError(f"max_items must be at least 1, got {max_items}")
         self.embedder = embedder
-        self.max_items = max_items
-        self._vectors: OrderedDict[tuple[TextKind, str], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._vectors: LruCache[tuple[TextKind, str], np.ndarray] = LruCache(max_items)
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         """float32 (len(texts), dim): the passage-side vector of each text, in order."""
@@ -98,20 +94,15 @@ class VectorMemo:
 
     def _lookup(self, kind: TextKind, texts: Sequence[str]) -> dict[str, np.ndarray]:
         found = {}
-        with self._lock:
-            for text in texts:
-                vector = self._vectors.get((kind, text))
-                if vector is not None:
-                    self._vectors.move_to_end((kind, text))
-                    found[text] = vector
+        for text in texts:
+            vector = self._vectors.get((kind, text))
+            if vector is not None:
+                found[text] = vector
         return found
 
     def _store(self, kind: TextKind, vectors: dict[str, np.ndarray]) -> None:
-        with self._lock:
-            for text, vector in vectors.items():
-                self._vectors[(kind, text)] = vector
-            while len(self._vectors) > self.max_items:
-                self._vectors.popitem(last=False)
+        for text, vector in vectors.items():
+            self._vectors.put((kind, text), vector)
 
 
 def l2_normalise(rows: np.ndarray) -> np.ndarray:

@@ -12,9 +12,7 @@ decide to abstain: that is the pipeline's call.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Sequence
 
@@ -25,6 +23,7 @@ from rag.chunking import split_sentences
 from rag.embedding import Embedder, VectorMemo
 from rag.errors import ConfigError, QuestionError
 from rag.index import Index
+from rag.lru import LruCache
 from rag.types import Chunk, Passage, Retriever
 
 if TYPE_CHECKING:
@@ -86,9 +85,7 @@ class HybridRetriever:
         self.vectors = VectorMemo(embedder) if vectors is None else vectors
         # chunk id -> its embedded sentences, the most recently used `max_chunks_kept` chunks
         # (about 6 KB each at 384 dimensions: a large collection must not fill memory with them)
-        self._sentences: OrderedDict[str, list[Sentence]] = OrderedDict()
-        self._max_chunks_kept = max_chunks_kept
-        self._lock = threading.Lock()
+        self._sentences: LruCache[str, list[Sentence]] = LruCache(max_chunks_kept)
 
     def retrieve(self, question: str, k: int | None = None) -> list[Passage]:
         """The top `k` (default `settings.top_k`) passages for `question`, best first."""
@@ -117,15 +114,13 @@ class HybridRetriever:
     def warm(self, limit: int = 5000) -> None:
         """Embed the sentences of up to `limit` chunks now, so focusing costs no embedding
         at question time (small collections embed all of them at start-up)."""
-        for chunk in self.index.chunks[: min(limit, self._max_chunks_kept)]:
+        for chunk in self.index.chunks[: min(limit, self._sentences.max_items)]:
             self._chunk_sentences(chunk)
 
     def _chunk_sentences(self, chunk: Chunk) -> list[Sentence]:
-        with self._lock:
-            cached = self._sentences.get(chunk.id)
-            if cached is not None:
-                self._sentences.move_to_end(chunk.id)
-                return cached
+        cached = self._sentences.get(chunk.id)
+        if cached is not None:
+            return cached
         spans = split_sentences(chunk.text) or [(0, len(chunk.text))]
         texts = [chunk.text[start:end] for start, end in spans]
         vectors = self.vectors.passages(texts)
@@ -139,11 +134,7 @@ class HybridRetriever:
             )
             for (start, end), text, vector in zip(spans, texts, vectors)
         ]
-        with self._lock:
-            self._sentences[chunk.id] = sentences
-            self._sentences.move_to_end(chunk.id)
-            while len(self._sentences) > self._max_chunks_kept:
-                self._sentences.popitem(last=False)
+        self._sentences.put(chunk.id, sentences)
         return sentences
 
     def search(self, question: str, k: int | None = None) -> RetrievalResult:

@@ -1,21 +1,16 @@
 """detect_language: the eval questions, very short follow-ups, names only, ties."""
 
-import json
-
 import pytest
 
 from rag.config import ROOT
+from rag.evaluation import load_questions
 from rag.language import detect_language, language_score
 
-QUESTIONS = ROOT / "eval" / "questions.jsonl"  # the development questions, committed
 
-
-def eval_questions() -> list[tuple[str, str]]:
-    rows = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]
-    return [(row["question"], row["lang"]) for row in rows]
-
-
-@pytest.mark.parametrize("question, language", eval_questions())
+@pytest.mark.parametrize(
+    "question, language",
+    [(q.question, q.lang) for q in load_questions(ROOT / "eval" / "questions.jsonl")],
+)
 def test_eval_questions(question, language):
     assert detect_language(question) == language
     assert detect_language(question, default="en" if language == "nl" else "nl") == language
