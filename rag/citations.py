@@ -3,7 +3,8 @@
 raw model text -> sentences with the passage numbers they cite -> one SentenceCheck each.
 
 A sentence is supported when it cites at least one passage, every number, date part and name
-in it occurs in a cited passage (or in the question: the user said it), and, when a similarity
+in it occurs in a cited passage (or in the question: the user said it, unless the cited passage
+gives another day of the same month), and, when a similarity
 function is given, it is semantically close to some sentence of a cited passage. The lexical
 checks catch the invented clauses a small generator adds ("... founded by Liang Wenfeng in
 Hangzhou"); the semantic check catches sentences that cite the wrong passage.
@@ -118,6 +119,28 @@ DATE_WORDS: dict[str, str] = {
     for word in (english, dutch)
 }
 _DUTCH_DATE_WORDS = frozenset(dutch for pairs in (MONTHS, WEEKDAYS) for _, dutch in pairs)
+
+_MONTH_NAMES = "|".join(word for pair in MONTHS for word in pair)
+# "27 januari", "27th of January", "January 27", "January 27th"
+_DAY_OF_MONTH = re.compile(
+    rf"\b(?:([0-3]?\d)(?:st|nd|rd|th|ste|de|e)?\s+(?:of\s+)?({_MONTH_NAMES})"
+    rf"|({_MONTH_NAMES})\s+([0-3]?\d)(?:st|nd|rd|th)?)\b",
+    re.IGNORECASE,
+)
+
+
+def days_of_month(text: str) -> set[tuple[int, str]]:
+    """(day, English month) of every day-and-month date in `text`.
+
+    >>> sorted(days_of_month("Op 27 januari viel Nvidia; on January 28th it did not recover."))
+    [(27, 'january'), (28, 'january')]
+    """
+    found = set()
+    for match in _DAY_OF_MONTH.finditer(text):
+        day, month = (match[1], match[2]) if match[1] else (match[4], match[3])
+        if 1 <= int(day) <= 31:
+            found.add((int(day), DATE_WORDS[month.lower()]))
+    return found
 
 # Names that the two languages spell differently. Variants written in capitals are acronyms
 # and match case-sensitively ("US" is a name, "us" is not); the others ignore case.
@@ -570,6 +593,16 @@ def check_sentence(
     for date in terms.dates:
         if date not in cited.dates and date not in asked.dates:
             return failed(f"date {date.capitalize()} not in cited passages {where}")
+    # A day the question names cannot replace the one the cited passages give for that
+    # month: asked about "28 January", a passage about 27 January does not answer.
+    cited_days = days_of_month(cited.text)
+    for day, month in sorted(days_of_month(text) - cited_days):
+        rivals = sorted(d for d, m in cited_days if m == month)
+        if rivals:
+            given = " or ".join(f"{d} {month.capitalize()}" for d in rivals)
+            return failed(
+                f"date {day} {month.capitalize()} differs from cited passages {where} ({given})"
+            )
     for name in terms.names:
         if not cited.has_name(name) and not asked.has_name(name):
             return failed(f"name {name} not in cited passages {where}")

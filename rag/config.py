@@ -56,6 +56,7 @@ class Settings:
     gguf_sha256: str = ""  # its expected digest; checked when given
     n_ctx: int = 4096
     n_threads: int = 0  # 0: all cores
+    flash_attention: bool = False  # llama.cpp: no n_tokens x n_ctx score matrix (less memory growth; other answers, README)
     max_answer_tokens: int = 200
     temperature: float = 0.0
     seed: int = 0

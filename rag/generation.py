@@ -138,9 +138,11 @@ class LlamaCppGenerator(Generator):
         temperature: float = 0.0,
         id: str | None = None,
         max_contexts: int = 3,
+        flash_attention: bool = False,
     ):
         self._model_path = model_path
         self.n_ctx = n_ctx
+        self.flash_attention = flash_attention
         self.n_threads = n_threads or _default_threads()
         self.seed = seed
         self.temperature = temperature
@@ -187,6 +189,7 @@ class LlamaCppGenerator(Generator):
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads,
                 seed=self.seed,
+                flash_attn=self.flash_attention,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as e:
@@ -272,7 +275,8 @@ class LlamaCppGenerator(Generator):
     def with_threads(self, n_threads: int, n_ctx: int = 1024) -> "LlamaCppGenerator":
         """Another generator on the same model file, with its own thread count (benchmarks)."""
         return LlamaCppGenerator(self._model_path, n_ctx=n_ctx, n_threads=n_threads,
-                                 seed=self.seed, temperature=self.temperature, id=self.id)
+                                 seed=self.seed, temperature=self.temperature, id=self.id,
+                                 flash_attention=self.flash_attention)
 
     @property
     def model_bytes(self) -> int:
@@ -707,6 +711,7 @@ def make_generator(settings: "Settings") -> Generator:
             seed=settings.seed,
             temperature=settings.temperature,
             id=f"llama-cpp:{name}",
+            flash_attention=settings.flash_attention,
         )
     if spec.startswith("hf:"):
         name = spec[3:].strip()

@@ -10,6 +10,7 @@ from rag.citations import (
     check_answer,
     check_sentence,
     clean_markers,
+    days_of_month,
     format_markers,
     key_terms,
     make_similarity,
@@ -343,9 +344,34 @@ def test_number_in_an_uncited_passage_does_not_count():
 
 
 def test_numbers_from_the_question_are_allowed():
-    sentence = "Op 28 januari sloot het aandeel niet hoger."
-    assert check(sentence, (3,)).reason == "number 28 not in cited passages [3]"
-    assert check(sentence, (3,), question="Wat gebeurde er op 28 januari?").supported
+    sentence = "In 2025 verloor Huang een vijfde van zijn vermogen."
+    assert check(sentence, (4,)).reason == "number 2025 not in cited passages [4]"
+    assert check(sentence, (4,), question="Hoeveel verloor Huang in 2025?").supported
+
+
+@pytest.mark.parametrize(
+    "text, days",
+    [
+        ("Dat maakte van 27 januari 2025 een van de slechtste beursdagen.", {(27, "january")}),
+        ("On January 28th and on 3rd of February.", {(28, "january"), (3, "february")}),
+        ("de grootste daling sinds maart 2020", set()),  # a year, not a day
+        ("Op 45 mei", set()),
+    ],
+)
+def test_days_of_month(text, days):
+    assert days_of_month(text) == days
+
+
+def test_a_day_from_the_question_cannot_replace_the_day_the_passage_gives():
+    # A false premise: the passage is about 27 January, the question asks about the 28th.
+    asked = "What was Nvidia's share price at the close on 28 January?"
+    for sentence in ("The share closed 17 percent lower on 28 January.",
+                     "Op 28 januari sloot het aandeel 17 procent lager.",
+                     "On January 28th the share closed 17 percent lower."):
+        assert check(sentence, (2, 3), question=asked).reason == (
+            "date 28 January differs from cited passages [2][3] (27 January)"
+        )
+    assert check("The share closed 17 percent lower on 27 January.", (2, 3), question=asked).supported
 
 
 def test_wrong_company_name():

@@ -145,6 +145,7 @@ def test_llama_loads_lazily_once_and_streams_content_only(fake_llama, gguf: Path
         "n_threads": len(os.sched_getaffinity(0)),
         "n_threads_batch": len(os.sched_getaffinity(0)),  # the prompt too, not a default
         "seed": 7,
+        "flash_attn": False,  # the default: the answers the quality floors were measured with
         "verbose": False,
     }
     assert llm.calls[0] == {
@@ -165,6 +166,14 @@ def test_llama_with_threads_is_the_same_model_on_other_threads(fake_llama, gguf:
     kwargs = fake_llama.instances[0].kwargs
     assert kwargs["model_path"] == str(gguf) and kwargs["n_threads_batch"] == 1
     assert kwargs["seed"] == 5
+
+
+def test_llama_flash_attention_can_be_turned_on(fake_llama, gguf: Path, monkeypatch):
+    gen = LlamaCppGenerator(gguf, flash_attention=True)
+    gen.with_threads(1).load()
+    assert fake_llama.instances[0].kwargs["flash_attn"] is True  # kept by with_threads
+    monkeypatch.setenv("RAG_FLASH_ATTENTION", "true")
+    assert make_generator(Settings.from_env(gguf_path=str(gguf))).flash_attention is True
 
 
 def test_llama_explicit_threads_and_id(fake_llama, gguf: Path):
@@ -259,7 +268,7 @@ def test_make_generator_default_is_the_packaged_gguf(fake_llama, gguf: Path, mon
     assert calls == [tmp_path / "cache"]
     assert fake_llama.instances[0].kwargs == {
         "model_path": str(gguf), "n_ctx": 1024, "n_threads": 1, "n_threads_batch": 1, "seed": 3,
-        "verbose": False,
+        "flash_attn": False, "verbose": False,
     }
 
 
