@@ -138,7 +138,8 @@ def days_of_month(text: str) -> set[tuple[int, str]]:
     found = set()
     for match in _DAY_OF_MONTH.finditer(text):
         day, month = (match[1], match[2]) if match[1] else (match[4], match[3])
-        if 1 <= int(day) <= 31:
+        english_lowercase = month.islower() and month in DATE_WORDS.values()  # "may", "march"
+        if 1 <= int(day) <= 31 and not english_lowercase:
             found.add((int(day), DATE_WORDS[month.lower()]))
     return found
 

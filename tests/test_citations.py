@@ -356,6 +356,8 @@ def test_numbers_from_the_question_are_allowed():
         ("On January 28th and on 3rd of February.", {(28, "january"), (3, "february")}),
         ("de grootste daling sinds maart 2020", set()),  # a year, not a day
         ("Op 45 mei", set()),
+        ("Prices may 3x; they march 2 steps", set()),  # English verbs, not months
+        ("op 5 mei", {(5, "may")}),
     ],
 )
 def test_days_of_month(text, days):
