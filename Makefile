@@ -41,8 +41,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# glibc gives each thread that allocates its own malloc arena; the web app answers in
+# several threads, and two arenas keep its memory from growing with them (README, load test).
 run: install
-	$(BIN)/python app.py
+	MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2} $(BIN)/python app.py
 
 chat: install
 	$(BIN)/python -m rag chat
