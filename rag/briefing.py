@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from rag.citations import MONTHS, WEEKDAYS, WORD, Evidence, amounts, fold, key_terms, normalise_number, split_sentences
+from rag.citations import MONTH_PATTERN, MONTHS, WEEKDAYS, WORD, Evidence, amounts, fold, key_terms, normalise_number, split_sentences
 from rag.embedding import Embedder, VectorMemo
 from rag.errors import QuestionError
 from rag.generation import ChatMessage, Generator
@@ -46,9 +46,8 @@ _MONTH_NUMBER = {dutch: i for i, (_, dutch) in enumerate(MONTHS, 1)} | {
 _WEEKDAY_NUMBER = {dutch: i for i, (_, dutch) in enumerate(WEEKDAYS)} | {
     english: i for i, (english, _) in enumerate(WEEKDAYS)
 }
-_MONTH_WORDS = "|".join(_MONTH_NUMBER)
-_FULL_DATE = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_WORDS})\s+(\d{{4}})\b", re.IGNORECASE)
-_MONTH_YEAR = re.compile(rf"\b({_MONTH_WORDS})\s+(\d{{4}})\b", re.IGNORECASE)
+_FULL_DATE = re.compile(rf"\b(\d{{1,2}})\s+({MONTH_PATTERN})\s+(\d{{4}})\b", re.IGNORECASE)
+_MONTH_YEAR = re.compile(rf"\b({MONTH_PATTERN})\s+(\d{{4}})\b", re.IGNORECASE)
 _WEEKDAY = re.compile(r"\b(" + "|".join(_WEEKDAY_NUMBER) + r")\b", re.IGNORECASE)
 
 _UNITS = r"dollar|euro|procent|percent|%|yuan|pond|aandelen|banen|gebruikers|downloads"

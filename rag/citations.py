@@ -120,11 +120,12 @@ DATE_WORDS: dict[str, str] = {
 }
 _DUTCH_DATE_WORDS = frozenset(dutch for pairs in (MONTHS, WEEKDAYS) for _, dutch in pairs)
 
-_MONTH_NAMES = "|".join(word for pair in MONTHS for word in pair)
+MONTH_PATTERN = "|".join(dict.fromkeys(word for pair in MONTHS for word in pair))  # regex alternation
+_ENGLISH_MONTHS = frozenset(english for english, _ in MONTHS)
 # "27 januari", "27th of January", "January 27", "January 27th"
 _DAY_OF_MONTH = re.compile(
-    rf"\b(?:([0-3]?\d)(?:st|nd|rd|th|ste|de|e)?\s+(?:of\s+)?({_MONTH_NAMES})"
-    rf"|({_MONTH_NAMES})\s+([0-3]?\d)(?:st|nd|rd|th)?)\b",
+    rf"\b(?:([0-3]?\d)(?:st|nd|rd|th|ste|de|e)?\s+(?:of\s+)?({MONTH_PATTERN})"
+    rf"|({MONTH_PATTERN})\s+([0-3]?\d)(?:st|nd|rd|th)?)\b",
     re.IGNORECASE,
 )
 
@@ -138,7 +139,7 @@ def days_of_month(text: str) -> set[tuple[int, str]]:
     found = set()
     for match in _DAY_OF_MONTH.finditer(text):
         day, month = (match[1], match[2]) if match[1] else (match[4], match[3])
-        english_lowercase = month.islower() and month in DATE_WORDS.values()  # "may", "march"
+        english_lowercase = month.islower() and month in _ENGLISH_MONTHS  # "may", "march"
         if 1 <= int(day) <= 31 and not english_lowercase:
             found.add((int(day), DATE_WORDS[month.lower()]))
     return found
@@ -596,8 +597,9 @@ def check_sentence(
             return failed(f"date {date.capitalize()} not in cited passages {where}")
     # A day the question names cannot replace the one the cited passages give for that
     # month: asked about "28 January", a passage about 27 January does not answer.
-    cited_days = days_of_month(cited.text)
-    for day, month in sorted(days_of_month(text) - cited_days):
+    claimed_days = days_of_month(text)
+    cited_days = days_of_month(cited.text) if claimed_days else set()
+    for day, month in sorted(claimed_days - cited_days):
         rivals = sorted(d for d, m in cited_days if m == month)
         if rivals:
             given = " or ".join(f"{d} {month.capitalize()}" for d in rivals)
