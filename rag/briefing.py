@@ -25,15 +25,17 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from rag.citations import MONTH_PATTERN, MONTHS, WEEKDAYS, WORD, Evidence, amounts, fold, key_terms, normalise_number, split_sentences
+from rag.citations import (
+    MONTH_PATTERN, MONTHS, WEEKDAYS, WORD, Evidence, amounts, fold, is_place, join_adjacent_names,
+    key_terms, normalise_number, number_kinds, split_sentences,
+)
 from rag.embedding import Embedder, VectorMemo
 from rag.errors import QuestionError
 from rag.generation import ChatMessage, Generator
 from rag.language import detect_language
 from rag.prompts import inert
-from rag.verifier import FUNCTION_WORDS
 from rag.types import ArticleMeta, Chunk, Language
-from rag.verifier import ROLE_WORDS, number_kinds, Verdict, Verifier, is_place, may_conflict, mixed_directions
+from rag.verifier import FUNCTION_WORDS, ROLE_WORDS, Verdict, Verifier, may_conflict, mixed_directions
 
 log = logging.getLogger(__name__)
 
@@ -254,13 +256,7 @@ def _people(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     first = WORD.search(text)
     if first and fold(first.group(0)) in known and first.group(0) not in names:
         names = (first.group(0), *names)
-    joined: list[str] = []
-    for name in names:
-        if joined and re.search(re.escape(f"{joined[-1]} {name}"), text) and not is_place(joined[-1]):
-            joined[-1] = f"{joined[-1]} {name}"
-        else:
-            joined.append(name)
-    return [n for n in joined if not is_place(n)]
+    return [n for n in join_adjacent_names(text, names) if not is_place(n)]
 
 
 def _who(sentence: str, position: int, previous: Sequence[str], known: frozenset[str] = frozenset()) -> str:

@@ -4,7 +4,7 @@ raw model text -> sentences with the passage numbers they cite -> one SentenceCh
 
 A sentence is supported when it cites at least one passage, every number, date part and name
 in it occurs in a cited passage (or in the question: the user said it, unless the cited passage
-gives another day of the same month), and, when a similarity
+gives another percentage, amount or day of the same month in its place), and, when a similarity
 function is given, it is semantically close to some sentence of a cited passage. The lexical
 checks catch the invented clauses a small generator adds ("... founded by Liang Wenfeng in
 Hangzhou"); the semantic check catches sentences that cite the wrong passage.
@@ -122,6 +122,7 @@ _DUTCH_DATE_WORDS = frozenset(dutch for pairs in (MONTHS, WEEKDAYS) for _, dutch
 
 MONTH_PATTERN = "|".join(dict.fromkeys(word for pair in MONTHS for word in pair))  # regex alternation
 _ENGLISH_MONTHS = frozenset(english for english, _ in MONTHS)
+_WEEKDAY_NAMES = frozenset(english for english, _ in WEEKDAYS)
 # "27 januari", "27th of January", "January 27", "January 27th"
 _DAY_OF_MONTH = re.compile(
     rf"\b(?:([0-3]?\d)(?:st|nd|rd|th|ste|de|e)?\s+(?:of\s+)?({MONTH_PATTERN})"
@@ -402,7 +403,62 @@ def amounts(text: str) -> set[tuple[str, int]]:
     }
 
 
+_PERCENT_AFTER = re.compile(r"^\s?(?:%|procent|percent|per cent|procentpunt)", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def number_kinds(text: str) -> dict[str, set[str]]:
+    """Each number of `text` (normalised) with what it counts: "percent", "year", "amount"
+    (with a magnitude word) or "plain".
+
+    >>> number_kinds("In 2025 verloor Nvidia 17 procent, 589 miljard dollar, op 27 januari.")
+    {'2025': {'year'}, '17': {'percent'}, '589': {'amount'}, '27': {'plain'}}
+    """
+    kinds: dict[str, set[str]] = {}
+    magnitude_numbers = {number for number, _ in amounts(text)}
+    for match in NUMBER.finditer(text):
+        number = normalise_number(match.group(1))
+        if _PERCENT_AFTER.match(text[match.end():]):
+            kind = "percent"
+        elif number in magnitude_numbers:
+            kind = "amount"
+        elif _YEAR.match(number):
+            kind = "year"
+        else:
+            kind = "plain"
+        kinds.setdefault(number, set()).add(kind)
+    return kinds
+
+
 _MAGNITUDE_WORDS = {6: ("million", "miljoen"), 9: ("billion", "miljard"), 12: ("trillion", "biljoen")}
+
+
+_UNIT_WORDS = {  # after a number: the word in the other language -> (English, Dutch)
+    word: pair
+    for pair in (*_MAGNITUDE_WORDS.values(), ("percent", "procent"))
+    for word in pair
+}
+_UNIT_AFTER_NUMBER = re.compile(
+    r"(?<=\d)(\s+)(" + "|".join(_UNIT_WORDS) + r")(?![^\W_])", re.IGNORECASE
+)
+
+
+def units_in_language(text: str, language: Language) -> str:
+    """Magnitude and percent words after a number in the answer's language: the model
+    sometimes copies the passage's "589 miljard" into an English answer.
+
+    >>> units_in_language("Nvidia lost 589 miljard dollars, 17 procent [1].", "en")
+    'Nvidia lost 589 billion dollars, 17 percent [1].'
+    >>> units_in_language("Nvidia verloor 589 billion dollar.", "nl")
+    'Nvidia verloor 589 miljard dollar.'
+    """
+    index = 0 if language == "en" else 1
+
+    def replace(match: re.Match[str]) -> str:
+        word = _UNIT_WORDS[match.group(2).lower()][index]
+        return match.group(1) + (word.capitalize() if match.group(2)[0].isupper() else word)
+
+    return _UNIT_AFTER_NUMBER.sub(replace, text)
 
 
 def absent_magnitudes(texts: Iterable[str]) -> tuple[str, ...]:
@@ -476,6 +532,30 @@ def key_terms(sentence: str) -> KeyTerms:
         dates=tuple(dict.fromkeys(dates)),
         roles=roles_in(sentence),
     )
+
+
+def is_place(name: str) -> bool:
+    """Whether a name is a country, region or place of the gazetteer ("Chinese", "Wall Street")."""
+    return any(pattern.search(name) for patterns in GAZETTEER_PATTERNS for _, pattern in patterns)
+
+
+def join_adjacent_names(text: str, names: Sequence[str]) -> list[str]:
+    """Names standing next to each other in `text` as one ("Sam", "Altman" -> "Sam Altman");
+    a place does not start a longer name ("de Chinese DeepSeek" names two).
+
+    >>> join_adjacent_names("De Chinese DeepSeek en Sam Altman.", ["Chinese", "DeepSeek", "Sam", "Altman"])
+    ['Chinese', 'DeepSeek', 'Sam Altman']
+    """
+    joined: list[str] = []
+    for name in names:
+        together = f"{joined[-1]} {name}" if joined else ""
+        if together and not is_place(joined[-1]) and re.search(
+            rf"(?<![^\W_]){re.escape(together)}(?![^\W_])", text
+        ):
+            joined[-1] = together
+        else:
+            joined.append(name)
+    return joined
 
 
 def _is_name(word: str, at_start: bool) -> bool:
@@ -557,6 +637,10 @@ def name_matches(name: str, word: str) -> bool:
 # --- checks --------------------------------------------------------------------------------
 
 
+# Kinds of number whose value a cited passage gives in its own words (see check_sentence).
+_RIVAL_KINDS = {"percent": "percentage", "amount": "amount"}
+
+
 def check_sentence(
     sentence: str,
     citations: tuple[int, ...],
@@ -595,17 +679,9 @@ def check_sentence(
     for date in terms.dates:
         if date not in cited.dates and date not in asked.dates:
             return failed(f"date {date.capitalize()} not in cited passages {where}")
-    # A day the question names cannot replace the one the cited passages give for that
-    # month: asked about "28 January", a passage about 27 January does not answer.
-    claimed_days = days_of_month(text)
-    cited_days = days_of_month(cited.text) if claimed_days else set()
-    for day, month in sorted(claimed_days - cited_days):
-        rivals = sorted(d for d, m in cited_days if m == month)
-        if rivals:
-            given = " or ".join(f"{d} {month.capitalize()}" for d in rivals)
-            return failed(
-                f"date {day} {month.capitalize()} differs from cited passages {where} ({given})"
-            )
+    replaced = _replaced_by_the_question(text, terms, cited, where)
+    if replaced:
+        return failed(replaced)
     for name in terms.names:
         if not cited.has_name(name) and not asked.has_name(name):
             return failed(f"name {name} not in cited passages {where}")
@@ -620,6 +696,38 @@ def check_sentence(
         if score < min_similarity:
             return failed(f"low similarity {score:.2f} to cited passages {where}")
     return SentenceCheck(text, citations, True, None)
+
+
+def _replaced_by_the_question(text: str, terms: KeyTerms, cited: Evidence, where: str) -> str | None:
+    """Why a sentence fails when it takes a percentage, amount, weekday or day of the month
+    from the question where the cited passages give another of its kind: asked whether
+    Nvidia lost "600 miljard", or about "28 January" or "dinsdag", a passage saying
+    589 miljard, 27 January or "maandag" does not confirm it. A sentence that states the
+    passage's own value beside the question's compares the two; None when nothing fails."""
+    from_question = [n for n in terms.numbers if n not in cited.numbers]
+    if from_question:
+        claimed_kinds = number_kinds(text)
+        cited_kinds = number_kinds(cited.text)
+        for number in from_question:
+            for kind in sorted(claimed_kinds.get(number, set()) & _RIVAL_KINDS.keys()):
+                if any(kind in kinds and n in cited.numbers for n, kinds in claimed_kinds.items()):
+                    continue
+                rivals = [n for n, kinds in cited_kinds.items() if kind in kinds and n not in claimed_kinds]
+                if rivals:
+                    return f"{_RIVAL_KINDS[kind]} {number} differs from cited passages {where} ({' or '.join(rivals)})"
+    weekday_rivals = sorted((cited.dates & _WEEKDAY_NAMES) - set(terms.dates))
+    for date in terms.dates:
+        if date in _WEEKDAY_NAMES and date not in cited.dates and weekday_rivals:
+            given = " or ".join(d.capitalize() for d in weekday_rivals)
+            return f"weekday {date.capitalize()} differs from cited passages {where} ({given})"
+    claimed_days = days_of_month(text)
+    cited_days = days_of_month(cited.text) if claimed_days else set()
+    for day, month in sorted(claimed_days - cited_days):
+        rivals = sorted(d for d, m in cited_days if m == month)
+        if rivals:
+            given = " or ".join(f"{d} {month.capitalize()}" for d in rivals)
+            return f"date {day} {month.capitalize()} differs from cited passages {where} ({given})"
+    return None
 
 
 def check_answer(

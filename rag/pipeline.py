@@ -22,7 +22,7 @@ from typing import Iterator, Sequence
 
 from rag import prompts
 from rag.analysis import tokenize
-from rag.citations import absent_magnitudes, check_answer, make_similarity
+from rag.citations import absent_magnitudes, check_answer, make_similarity, units_in_language
 from rag.config import Settings
 from rag.corpus import INVISIBLE
 from rag.embedding import Embedder, VectorMemo
@@ -379,7 +379,8 @@ class Pipeline:
             self._similarity = make_similarity(self.vectors)
         similarity = self._similarity
         text, sentences = check_answer(
-            raw, passages, question, similarity, self.settings.min_support_similarity
+            units_in_language(raw, language), passages, question, similarity,
+            self.settings.min_support_similarity,
         )
         if not any(s.supported for s in sentences):
             log.info("no sentence of the answer passed the check: %r", raw)

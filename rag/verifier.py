@@ -21,7 +21,6 @@ from rag.citations import (
     DEFAULT_MIN_SIMILARITY,
     MARKER,
     MONTHS,
-    NUMBER,
     WEEKDAYS,
     WORD,
     GAZETTEER_PATTERNS,
@@ -29,9 +28,12 @@ from rag.citations import (
     KeyTerms,
     amounts,
     fold,
+    is_place,
+    join_adjacent_names,
     key_terms,
     name_matches,
     normalise_number,
+    number_kinds,
     split_sentences,
 )
 from rag.config import Settings
@@ -110,8 +112,6 @@ _SPEECH = re.compile(
     r"urged|urges)\b",
     re.IGNORECASE,
 )
-_PERCENT_AFTER = re.compile(r"^\s?(?:%|procent|percent|per cent|procentpunt)", re.IGNORECASE)
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
 _NUMBER_WORDS = {
@@ -188,25 +188,6 @@ def _words(text: str) -> list[str]:
 def _negated(text: str) -> bool:
     text = _NOT_NEGATING.sub(" ", text)
     return bool(_CONTRACTED_NOT.search(text)) or any(w in _NEGATORS for w in _words(text))
-
-
-def number_kinds(text: str) -> dict[str, set[str]]:
-    """Each number of `text` (normalised) with what it counts: "percent", "year", "amount"
-    (with a magnitude word) or "plain"."""
-    kinds: dict[str, set[str]] = {}
-    magnitude_numbers = {number for number, _ in amounts(text)}
-    for match in NUMBER.finditer(text):
-        number = normalise_number(match.group(1))
-        if _PERCENT_AFTER.match(text[match.end():]):
-            kind = "percent"
-        elif number in magnitude_numbers:
-            kind = "amount"
-        elif _YEAR.match(number):
-            kind = "year"
-        else:
-            kind = "plain"
-        kinds.setdefault(number, set()).add(kind)
-    return kinds
 
 
 @dataclass(frozen=True)
@@ -429,21 +410,12 @@ def _names(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def is_place(name: str) -> bool:
-    return any(pattern.search(name) for patterns in GAZETTEER_PATTERNS for _, pattern in patterns)
-
-
 def _merge_adjacent_names(claim: str, missing: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Missing names next to each other in the claim ("Ed", "Husic") are one name."""
-    merged: list[tuple[str, str]] = []
-    for kind, term in missing:
-        if merged and kind == "name" and merged[-1][0] == "name":
-            joined = f"{merged[-1][1]} {term}"
-            if re.search(rf"(?<![^\W_]){re.escape(joined)}(?![^\W_])", claim):
-                merged[-1] = ("name", joined)
-                continue
-        merged.append((kind, term))
-    return merged
+    """Missing names next to each other in the claim ("Ed", "Husic") are one name; the names
+    go last, as `_missing_terms` orders them."""
+    names = [term for kind, term in missing if kind == "name"]
+    others = [(kind, term) for kind, term in missing if kind != "name"]
+    return others + [("name", name) for name in join_adjacent_names(claim, names)]
 
 
 _FRACTIONS = {

@@ -364,7 +364,26 @@ def test_days_of_month(text, days):
     assert days_of_month(text) == days
 
 
-def test_a_day_from_the_question_cannot_replace_the_day_the_passage_gives():
+def test_an_amount_or_percentage_from_the_question_cannot_replace_the_passages_own():
+    # A false premise repeated by the model must not be confirmed by the passage it cites.
+    asked = "Klopt het dat het aandeel 600 miljard dollar verloor?"
+    assert check("Het aandeel verloor 600 miljard dollar.", question=asked).reason == (
+        "amount 600 differs from cited passages [1] (589 or 561.7)"
+    )
+    asked = "Did Nvidia's share fall 25 percent on Monday?"
+    assert check("Nvidia's share fell 25 percent on Monday.", (2,), question=asked).reason == (
+        "percentage 25 differs from cited passages [2] (17 or 1.5 or 3)"
+    )
+    # The passage's own value beside the question's is a comparison, not a replacement.
+    asked = "Verloor het aandeel meer dan 500 miljard dollar?"
+    assert check("Het aandeel verloor 589 miljard dollar, meer dan 500 miljard.", question=asked).supported
+    # A passage without an amount of its own has nothing the question's amount replaced.
+    asked = "Wat gebeurde er op de dag dat Nvidia 589 miljard dollar verloor?"
+    sentence = "Op de dag dat Nvidia 589 miljard dollar verloor, was het een van de slechtste beursdagen."
+    assert check(sentence, (3,), question=asked).supported
+
+
+def test_a_day_or_weekday_from_the_question_cannot_replace_the_one_the_passage_gives():
     # A false premise: the passage is about 27 January, the question asks about the 28th.
     asked = "What was Nvidia's share price at the close on 28 January?"
     for sentence in ("The share closed 17 percent lower on 28 January.",
@@ -374,6 +393,12 @@ def test_a_day_from_the_question_cannot_replace_the_day_the_passage_gives():
             "date 28 January differs from cited passages [2][3] (27 January)"
         )
     assert check("The share closed 17 percent lower on 27 January.", (2, 3), question=asked).supported
+    # The same for a weekday: the passage is about Monday.
+    asked = "Wat gebeurde er dinsdag met het aandeel van Nvidia?"
+    assert check("Dinsdag verloor het aandeel net geen 17 procent.", (2,), question=asked).reason == (
+        "weekday Tuesday differs from cited passages [2] (Monday)"
+    )
+    assert check("Maandag verloor het aandeel net geen 17 procent.", (2,), question=asked).supported
 
 
 def test_wrong_company_name():

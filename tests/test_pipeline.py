@@ -96,6 +96,19 @@ def test_answer_cites_the_passage_it_uses(settings):
     assert cited[0]["article_id"] == "nvidia"
 
 
+def test_an_english_answer_says_billion_where_the_model_copied_miljard(settings):
+    pipeline = make_pipeline(settings, "")
+    n = passage_number(pipeline, "How much did Nvidia lose?", "589 miljard")
+    pipeline._generator = ScriptedGenerator(f"Nvidia lost 589 miljard dollars [{n}].")
+
+    answer = pipeline.answer("How much did Nvidia lose?")
+
+    assert answer.language == "en"
+    assert answer.text.startswith("Nvidia lost 589 billion dollars [")
+    assert [s.supported for s in answer.sentences] == [True]
+    assert answer.raw_text == f"Nvidia lost 589 miljard dollars [{n}]."  # what the model wrote
+
+
 def test_wrong_number_is_flagged_not_shown_as_supported(settings):
     pipeline = make_pipeline(settings, "")
     n = passage_number(pipeline, "Hoeveel verloor Nvidia?", "589 miljard")
