@@ -162,6 +162,15 @@ GAZETTEER: tuple[tuple[str, ...], ...] = (
     ("Wall Street",),
     ("Silicon Valley",),
 )
+# Institutions whose acronym or name differs by language; names, but not places.
+INSTITUTIONS: tuple[tuple[str, ...], ...] = (
+    ("WTO", "World Trade Organization", "Wereldhandelsorganisatie"),
+    ("UN", "VN", "United Nations", "Verenigde Naties"),
+    ("NATO", "NAVO"),
+    ("IMF", "International Monetary Fund", "Internationaal Monetair Fonds"),
+    ("ECB", "European Central Bank", "Europese Centrale Bank"),
+    ("European Commission", "Europese Commissie"),
+)
 
 
 # Roles a sentence can give a person, Dutch and English, each group named by its first
@@ -491,8 +500,9 @@ def _gazetteer_pattern(variant: str) -> re.Pattern[str]:
 
 GAZETTEER_PATTERNS: tuple[tuple[tuple[str, re.Pattern[str]], ...], ...] = tuple(
     tuple((v, _gazetteer_pattern(v)) for v in sorted(group, key=len, reverse=True))
-    for group in GAZETTEER
+    for group in (*GAZETTEER, *INSTITUTIONS)
 )
+_PLACE_PATTERNS = GAZETTEER_PATTERNS[: len(GAZETTEER)]
 _FUNCTION_WORDS = DUTCH_WORDS | ENGLISH_WORDS
 
 
@@ -536,7 +546,7 @@ def key_terms(sentence: str) -> KeyTerms:
 
 def is_place(name: str) -> bool:
     """Whether a name is a country, region or place of the gazetteer ("Chinese", "Wall Street")."""
-    return any(pattern.search(name) for patterns in GAZETTEER_PATTERNS for _, pattern in patterns)
+    return any(pattern.search(name) for patterns in _PLACE_PATTERNS for _, pattern in patterns)
 
 
 def join_adjacent_names(text: str, names: Sequence[str]) -> list[str]:

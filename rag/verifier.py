@@ -73,7 +73,8 @@ class Verifier(ABC):
 _NEGATORS = frozenset(
     "niet geen nooit noch zonder nergens niemand niets not no never none neither nor without "
     "nobody nothing cannot ontwijkt ontwijken ontweek weigert weigerde weigeren avoids avoid "
-    "avoided evades evade evaded refuses refused refuse failed fails".split()
+    "avoided evades evade evaded dodges dodge dodged sidesteps sidestep sidestepped refuses "
+    "refused refuse failed fails".split()
 )
 _CONTRACTED_NOT = re.compile(r"n[’']t\b|\buit de weg\b|\bsteers? clear\b", re.IGNORECASE)
 # Phrases with a negator that do not negate: "net geen 17 procent" is almost 17 percent,
@@ -302,7 +303,7 @@ class SignalVerifier(Verifier):
                 rival = self._rival(kind, term, text, window, local, best.text)
                 if rival:
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
-            swap = _binding_clash(text, window, terms)
+            swap = _binding_clash(text, window, terms) or _amount_owner_clash(text, units, terms)
             if swap:
                 return contradicted(swap)
 
@@ -330,6 +331,9 @@ class SignalVerifier(Verifier):
             close = [u.text for u, score in zip(units, scores) if score >= scores[best_index] - 0.03]
             if _negated(text) and not _negated(window):
                 return contradicted("negation: the claim is negative, the passage is not")
+            scoped = _negation_scope_clash(text, window)
+            if scoped:
+                return contradicted(scoped)
             if not _negated(text) and any(_negated(sentence) for sentence in close):
                 return contradicted("negation: the passage is negative, the claim is not")
             clash = _direction_clash(text, best.text, terms.names)
@@ -465,16 +469,18 @@ def _owner(tokens: list[str], index: int, names: Sequence[str]) -> str | None:
 
 def _binding_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
     """Numbers given to the wrong names: "Ellison lost 13 billion and Dell 22.6 billion"
-    where the passage has it the other way round. Needs two names and a number each."""
+    where the passage has it the other way round. Needs two names and an amount or
+    percentage each."""
     names = [n for n in terms.names if not is_place(n)]
     if _RESPECTIVELY.search(window) or _RESPECTIVELY.search(claim):
         return None  # "A and B lost 22.6 and 13 billion respectively": order, not nearness
     if len(names) < 2 or len(terms.numbers) < 2:
         return None
     claim_tokens, window_tokens = _tokens(claim), _tokens(window)
+    counted = {n for n, kinds in number_kinds(claim).items() if kinds & {"amount", "percent"}}
     for number in terms.numbers:
-        if number not in claim_tokens or number not in window_tokens:
-            continue
+        if number not in counted or number not in claim_tokens or number not in window_tokens:
+            continue  # a year or a date belongs to no one
         said = _owner(claim_tokens, claim_tokens.index(number), names)
         stated = {
             _owner(window_tokens, i, names) for i, t in enumerate(window_tokens) if t == number
@@ -482,6 +488,83 @@ def _binding_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
         if said and stated and said not in stated:
             return f"number {number} belongs to {min(stated)} in the passage, not {said}"
     return None
+
+
+# Words that negate what follows them (verbs such as "ontwijkt" negate differently).
+_PARTICLES = frozenset("niet geen nooit niets not no never nothing none".split())
+
+
+def _negation_scope_clash(claim: str, window: str, reach: int = 3) -> str | None:
+    """The claim negates words the passage states without a negation next to them: "nooit
+    openbaar gemaakt" where the passage says "is openbaar gemaakt, maar we zien nooit de
+    volledige datasets" (a negation elsewhere in the passage does not excuse it)."""
+    claim_tokens = _tokens(_NOT_NEGATING.sub(" ", claim))
+    window_tokens = _tokens(_NOT_NEGATING.sub(" ", window))
+    for i, token in enumerate(claim_tokens):
+        if token not in _PARTICLES:
+            continue
+        scoped = [
+            t for t in claim_tokens[i + 1 : i + 1 + reach]
+            if len(t) >= 4 and not t[0].isdigit() and t not in FUNCTION_WORDS and t not in _NEGATORS
+        ]
+        found = [t for t in scoped if t in window_tokens]
+        negated_there = any(  # before the word, or right after it ("we zien nooit")
+            any(w in _NEGATORS for w in window_tokens[max(0, j - reach) : j + 3])
+            for j, w in enumerate(window_tokens)
+            if w in found
+        )
+        if found and not negated_there:
+            return f"negation: the claim says {token} {' '.join(found)}, the passage does not negate it"
+    return None
+
+
+def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -> str | None:
+    """An amount the claim gives one party that the passage gives another: "Mark Zuckerberg
+    verloor 20,1 miljard" where the passage's 20,1 miljard is Jensen Huang's ("Hij verloor
+    ..." after the sentence that names him). The passage's owner is the nearest name before
+    the amount in its sentence or the one before, else the first name there."""
+    possessive = _POSSESSIVE_START.match(claim)  # "Meta's stock ...": a name as first word
+    names = [n for n in (*([possessive.group(1)] if possessive else []), *terms.names)
+             if not is_place(n) and n.upper() not in ROLE_WORDS]
+    if not names:
+        return None
+    claim_tokens = _tokens(claim)
+    # A sentence's first word is a name when the passages use it as one mid-sentence, or
+    # never write it in lower case and it is no common word ("Nvidia heeft ...").
+    known = {fold(n) for u in units for n in key_terms(u.text).names}
+    lower = {w for u in units for w in WORD.findall(u.text) if w.islower()}
+    for number, _ in sorted(amounts(claim)):
+        if number not in claim_tokens:
+            continue
+        owner = _owner(claim_tokens, claim_tokens.index(number), names)
+        if not owner:
+            continue
+        for unit in units:
+            unit_tokens = _tokens(unit.text)
+            if number not in unit_tokens:
+                continue
+            before = [u.text for u in units if u.passage == unit.passage and u.sentence == unit.sentence - 1]
+            context = " ".join([*before, unit.text])
+            if Evidence.of([context]).has_name(owner):
+                return None
+            first_words = [
+                w.group(0) for t in [*before, unit.text]
+                if (w := WORD.search(t)) and w.group(0)[0].isalpha() and (fold(w.group(0)) in known or (
+                    w.group(0).lower() not in lower and fold(w.group(0)) not in FUNCTION_WORDS))
+            ]
+            others = [
+                n for n in dict.fromkeys([*first_words, *key_terms(context).names])
+                if not is_place(n) and n.upper() not in ROLE_WORDS
+            ]
+            context_tokens = _tokens(context)
+            position = len(_tokens(" ".join(before))) + unit_tokens.index(number)
+            stated = _owner(context_tokens, position, others) or next(iter(others), None)
+            if stated and not name_matches(owner, stated):
+                return f"number {number} belongs to {stated} in the passage, not {owner}"
+    return None
+
+
+_POSSESSIVE_START = re.compile(r"^([A-Z][\w-]+)['’]s\b")
 
 
 def _direction_clash(claim: str, sentence: str, names: Sequence[str]) -> str | None:

@@ -74,6 +74,53 @@ def test_a_quote_given_to_the_wrong_speaker_is_a_contradiction(verifier):
     assert verdict.label == "contradicted" and "Altman" in verdict.reason
 
 
+FORTUNES = (
+    "De klap voor Nvidia raakte ook de rijkste mensen ter wereld, onder wie oprichter Jensen "
+    "Huang. Hij verloor maandag 20,1 miljard dollar, wat neerkomt op een vijfde van zijn vermogen. "
+    "Meta-oprichter Mark Zuckerberg zag zijn fortuin juist toenemen met 4,3 miljard dollar."
+)
+
+
+def test_an_amount_given_to_another_party_is_a_contradiction(verifier):
+    # "Hij" in the passage is Jensen Huang, named in the sentence before.
+    verdict = verifier.verify("Mark Zuckerberg verloor 20,1 miljard dollar, een vijfde van zijn vermogen.", [FORTUNES])
+    assert verdict.label == "contradicted" and verdict.reason == (
+        "number 20.1 belongs to Huang in the passage, not Zuckerberg"
+    )
+    # A first word the passages never write in lower case is a name ("Nvidia heeft ...").
+    verdict = verifier.verify("Het aandeel van Meta verloor 589 miljard dollar aan waarde.", [PASSAGE])
+    assert verdict.label == "contradicted" and verdict.reason == (
+        "number 589 belongs to Nvidia in the passage, not Meta"
+    )
+    # An English possessive first word is a name too.
+    english = "Nvidia suffered a record loss on Monday. The share lost 589 billion dollars in value."
+    verdict = verifier.verify("Meta's share lost 589 billion dollars in value.", [english])
+    assert verdict.label == "contradicted" and verdict.reason == (
+        "number 589 belongs to Nvidia in the passage, not Meta"
+    )
+    assert label(verifier, "Jensen Huang verloor maandag 20,1 miljard dollar.", [FORTUNES]) == "supported"
+    assert label(verifier, "Het aandeel van Nvidia verloor 589 miljard dollar aan waarde.") == "supported"
+
+
+def test_a_negation_of_what_the_passage_states_is_a_contradiction_wherever_else_it_negates(verifier):
+    passage = (
+        "“De methode waarmee R1 is getraind, is openbaar gemaakt, maar we zien nooit de "
+        "volledige datasets die DeepSeek heeft gebruikt.”"
+    )
+    verdict = verifier.verify("De methode waarmee R1 is getraind, is nooit openbaar gemaakt.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == (
+        "negation: the claim says nooit openbaar gemaakt, the passage does not negate it"
+    )
+    # The passage's own negation right after the words ("we zien nooit") is one.
+    claim = "De methode is openbaar gemaakt, maar de volledige datasets zien we nooit."
+    assert label(verifier, claim, [passage]) == "supported"
+
+
+def test_an_acronym_matches_its_spelled_out_translation(verifier):
+    passage = "Sinds de toetreding tot de Wereldhandelsorganisatie produceert China steeds goedkoper."
+    assert label(verifier, "Since joining the WTO, China produces ever more cheaply.", [passage]) != "contradicted"
+
+
 def test_claims_the_passages_do_not_cover_lack_information(verifier):
     assert label(verifier, "De Franse regering kondigde nieuwe belastingen aan voor banken.") == "not_enough_info"
     # an invented name without a rival in the matching sentence
