@@ -539,28 +539,29 @@ def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -
         owner = _owner(claim_tokens, claim_tokens.index(number), names)
         if not owner:
             continue
+        # Each sentence with the amount, with the sentence before it ("... Jensen Huang. Hij
+        # verloor 20,1 miljard"), and where the amount stands in that pair.
+        holders = []
         for unit in units:
             unit_tokens = _tokens(unit.text)
-            if number not in unit_tokens:
-                continue
-            before = [u.text for u in units if u.passage == unit.passage and u.sentence == unit.sentence - 1]
-            context = " ".join([*before, unit.text])
-            if Evidence.of([context]).has_name(owner):
-                return None
-            first_words = [
-                w.group(0) for t in [*before, unit.text]
-                if (w := WORD.search(t)) and w.group(0)[0].isalpha() and (fold(w.group(0)) in known or (
-                    w.group(0).lower() not in lower and fold(w.group(0)) not in FUNCTION_WORDS))
-            ]
-            others = [
-                n for n in dict.fromkeys([*first_words, *key_terms(context).names])
-                if not is_place(n) and n.upper() not in ROLE_WORDS
-            ]
-            context_tokens = _tokens(context)
-            position = len(_tokens(" ".join(before))) + unit_tokens.index(number)
-            stated = _owner(context_tokens, position, others) or next(iter(others), None)
-            if stated and not name_matches(owner, stated):
-                return f"number {number} belongs to {stated} in the passage, not {owner}"
+            if number in unit_tokens:
+                before = [u.text for u in units if u.passage == unit.passage and u.sentence == unit.sentence - 1]
+                holders.append(([*before, unit.text], len(_tokens(" ".join(before))) + unit_tokens.index(number)))
+        if not holders or any(Evidence.of(texts).has_name(owner) for texts, _ in holders):
+            continue
+        texts, position = holders[0]
+        first_words = [
+            w.group(0) for t in texts
+            if (w := WORD.search(t)) and w.group(0)[0].isalpha() and (fold(w.group(0)) in known or (
+                w.group(0).lower() not in lower and fold(w.group(0)) not in FUNCTION_WORDS))
+        ]
+        others = [
+            n for n in dict.fromkeys([*first_words, *key_terms(" ".join(texts)).names])
+            if not is_place(n) and n.upper() not in ROLE_WORDS
+        ]
+        stated = _owner(_tokens(" ".join(texts)), position, others) or next(iter(others), None)
+        if stated and not name_matches(owner, stated):
+            return f"number {number} belongs to {stated} in the passage, not {owner}"
     return None
 
 
