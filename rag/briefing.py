@@ -27,7 +27,7 @@ import numpy as np
 
 from rag.citations import (
     MONTH_PATTERN, MONTHS, WEEKDAYS, WORD, Evidence, amounts, fold, is_place, join_adjacent_names,
-    key_terms, normalise_number, number_kinds, split_sentences,
+    key_terms, names_in, normalise_number, number_kinds, split_sentences,
 )
 from rag.embedding import Embedder, VectorMemo
 from rag.errors import QuestionError
@@ -252,11 +252,7 @@ def _qualified(text: str, start: int, amount: str) -> str:
 def _people(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     """Names in a text, adjacent capitalised names joined ("Sam Altman"); a first word in
     `known` (folded) counts as a name too."""
-    names = key_terms(text).names
-    first = WORD.search(text)
-    if first and fold(first.group(0)) in known and first.group(0) not in names:
-        names = (first.group(0), *names)
-    return [n for n in join_adjacent_names(text, names) if not is_place(n)]
+    return [n for n in join_adjacent_names(text, names_in(text, known)) if not is_place(n)]
 
 
 def _who(sentence: str, position: int, previous: Sequence[str], known: frozenset[str] = frozenset()) -> str:

@@ -4,7 +4,7 @@ raw model text -> sentences with the passage numbers they cite -> one SentenceCh
 
 A sentence is supported when it cites at least one passage, every number, date part and name
 in it occurs in a cited passage (or in the question: the user said it, unless the cited passage
-gives another percentage, amount or day of the same month in its place), and, when a similarity
+gives another percentage, amount, weekday or day of the month in its place), and, when a similarity
 function is given, it is semantically close to some sentence of a cited passage. The lexical
 checks catch the invented clauses a small generator adds ("... founded by Liang Wenfeng in
 Hangzhou"); the semantic check catches sentences that cite the wrong passage.
@@ -23,7 +23,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Collection, Iterable, Sequence
 
 import numpy as np
 import pysbd
@@ -439,6 +439,18 @@ def number_kinds(text: str) -> dict[str, set[str]]:
     return kinds
 
 
+def rival_numbers(
+    claim_kinds: dict[str, set[str]], text_kinds: dict[str, set[str]], wanted: set[str]
+) -> list[str]:
+    """Numbers of a text (its `number_kinds`) of a kind in `wanted` that the claim (its
+    `number_kinds`) does not have: what a claim's number may have replaced.
+
+    >>> rival_numbers(number_kinds("25 procent"), number_kinds("net geen 17 procent, in 2020"), {"percent"})
+    ['17']
+    """
+    return [n for n, kinds in text_kinds.items() if kinds & wanted and n not in claim_kinds]
+
+
 _MAGNITUDE_WORDS = {6: ("million", "miljoen"), 9: ("billion", "miljard"), 12: ("trillion", "biljoen")}
 
 
@@ -547,6 +559,21 @@ def key_terms(sentence: str) -> KeyTerms:
 def is_place(name: str) -> bool:
     """Whether a name is a country, region or place of the gazetteer ("Chinese", "Wall Street")."""
     return any(pattern.search(name) for patterns in _PLACE_PATTERNS for _, pattern in patterns)
+
+
+def names_in(text: str, known: Collection[str] = frozenset()) -> tuple[str, ...]:
+    """`key_terms(text).names`, and the first word too when `known` (folded words) holds it:
+    a text's own first word cannot tell "Nvidia heeft ..." from "Vandaag heeft ...", the
+    words around it can.
+
+    >>> names_in("Nvidia heeft Apple ingehaald."), names_in("Nvidia heeft Apple ingehaald.", {"nvidia"})
+    (('Apple',), ('Nvidia', 'Apple'))
+    """
+    names = key_terms(text).names
+    first = WORD.search(text)
+    if first and fold(first.group(0)) in known and first.group(0) not in names:
+        names = (first.group(0), *names)
+    return names
 
 
 def join_adjacent_names(text: str, names: Sequence[str]) -> list[str]:
@@ -722,7 +749,7 @@ def _replaced_by_the_question(text: str, terms: KeyTerms, cited: Evidence, where
             for kind in sorted(claimed_kinds.get(number, set()) & _RIVAL_KINDS.keys()):
                 if any(kind in kinds and n in cited.numbers for n, kinds in claimed_kinds.items()):
                     continue
-                rivals = [n for n, kinds in cited_kinds.items() if kind in kinds and n not in claimed_kinds]
+                rivals = rival_numbers(claimed_kinds, cited_kinds, {kind})
                 if rivals:
                     return f"{_RIVAL_KINDS[kind]} {number} differs from cited passages {where} ({' or '.join(rivals)})"
     weekday_rivals = sorted((cited.dates & _WEEKDAY_NAMES) - set(terms.dates))

@@ -33,7 +33,9 @@ from rag.citations import (
     key_terms,
     name_matches,
     normalise_number,
+    names_in,
     number_kinds,
+    rival_numbers,
     split_sentences,
 )
 from rag.config import Settings
@@ -372,12 +374,8 @@ class SignalVerifier(Verifier):
             local = Evidence.of([best_sentence])
         if kind == "number":
             claim_kinds = number_kinds(claim)
-            wanted = claim_kinds.get(term, {"plain"})
-            claimed = set(claim_kinds)
-            for number, kinds in number_kinds(window).items():
-                if number not in claimed and kinds & wanted:
-                    return number
-            return None
+            rivals = rival_numbers(claim_kinds, number_kinds(window), claim_kinds.get(term, {"plain"}))
+            return rivals[0] if rivals else None
         if kind == "date":
             weekdays = {english for english, _ in WEEKDAYS}
             same_class = weekdays if term in weekdays else {english for english, _ in MONTHS}
@@ -529,10 +527,6 @@ def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -
     if not names:
         return None
     claim_tokens = _tokens(claim)
-    # A sentence's first word is a name when the passages use it as one mid-sentence, or
-    # never write it in lower case and it is no common word ("Nvidia heeft ...").
-    known = {fold(n) for u in units for n in key_terms(u.text).names}
-    lower = {w for u in units for w in WORD.findall(u.text) if w.islower()}
     for number, _ in sorted(amounts(claim)):
         if number not in claim_tokens:
             continue
@@ -550,19 +544,24 @@ def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -
         if not holders or any(Evidence.of(texts).has_name(owner) for texts, _ in holders):
             continue
         texts, position = holders[0]
-        first_words = [
-            w.group(0) for t in texts
-            if (w := WORD.search(t)) and w.group(0)[0].isalpha() and (fold(w.group(0)) in known or (
-                w.group(0).lower() not in lower and fold(w.group(0)) not in FUNCTION_WORDS))
-        ]
-        others = [
-            n for n in dict.fromkeys([*first_words, *key_terms(" ".join(texts)).names])
-            if not is_place(n) and n.upper() not in ROLE_WORDS
-        ]
-        stated = _owner(_tokens(" ".join(texts)), position, others) or next(iter(others), None)
+        context = " ".join(texts)
+        others = [n for n in names_in(context, _used_as_names(units)) if not is_place(n) and n.upper() not in ROLE_WORDS]
+        stated = _owner(_tokens(context), position, others) or next(iter(others), None)
         if stated and not name_matches(owner, stated):
             return f"number {number} belongs to {stated} in the passage, not {owner}"
     return None
+
+
+def _used_as_names(units: Sequence["_Unit"]) -> set[str]:
+    """Folded words the passages use as names mid-sentence, and capitalised words they never
+    write in lower case that are no common words: a sentence starting with one ("Nvidia
+    heeft ...") names it."""
+    words = {fold(n) for u in units for n in key_terms(u.text).names}
+    lower = {w for u in units for w in WORD.findall(u.text) if w.islower()}
+    return words | {
+        fold(w) for u in units for w in WORD.findall(u.text)
+        if w[0].isupper() and w.lower() not in lower and fold(w) not in FUNCTION_WORDS
+    }
 
 
 _POSSESSIVE_START = re.compile(r"^([A-Z][\w-]+)['’]s\b")

@@ -1,9 +1,11 @@
 """Citations: marker parsing and mapping, key terms, the support check (fake and real e5)."""
 
+import doctest
 import re
 
 import pytest
 
+import rag.citations
 from rag.citations import (
     DEFAULT_MIN_SIMILARITY,
     KeyTerms,
@@ -774,3 +776,7 @@ def test_similarity_embeds_each_passage_once_across_answers():
     passages_embedded = sum(n for kind, n in embedder.calls if kind == "passage")
     similarity("Het aandeel verloor 589 miljard.", [LOSS.chunk.text])
     assert sum(n for kind, n in embedder.calls if kind == "passage") == passages_embedded
+
+
+def test_the_examples_in_the_docstrings_hold():
+    assert doctest.testmod(rag.citations).failed == 0
