@@ -139,10 +139,12 @@ class LlamaCppGenerator(Generator):
         id: str | None = None,
         max_contexts: int = 3,
         flash_attention: bool = False,
+        reserve_memory: bool = False,
     ):
         self._model_path = model_path
         self.n_ctx = n_ctx
         self.flash_attention = flash_attention
+        self.reserve_memory = reserve_memory
         self.n_threads = n_threads or _default_threads()
         self.seed = seed
         self.temperature = temperature
@@ -158,6 +160,7 @@ class LlamaCppGenerator(Generator):
         self._load_lock = threading.Lock()
         self._lock = threading.Lock()
         self._streaming_thread: int | None = None
+        self._reserved: set[int] = set()  # ids of the contexts `_reserve` has filled
 
     def load(self) -> None:
         self._model()
@@ -241,6 +244,9 @@ class LlamaCppGenerator(Generator):
                 llm = self._load()
             else:
                 _, llm = self._contexts.popitem(last=False)
+            if self.reserve_memory and id(llm) not in self._reserved:
+                self._reserve(llm)
+                self._reserved.add(id(llm))
             self._contexts[key] = llm
         self._contexts.move_to_end(key)
         n = len(prefix)
@@ -251,6 +257,25 @@ class LlamaCppGenerator(Generator):
             if n:
                 llm.eval(prefix)
         return llm
+
+    def _reserve(self, llm: Any) -> None:
+        """Fill a new context to its size once, ending on a full micro-batch, then empty it.
+
+        llama.cpp's CPU backend keeps one scratch buffer per context that it enlarges whenever
+        a graph needs more (without flash attention: an f16 copy of the attention scores,
+        micro-batch tokens x cached tokens x heads x 2 bytes), so resident memory otherwise
+        grows with the longest prompt seen, in steps, up to that bound. Filling the context
+        here pays the bound at start-up and keeps memory flat afterwards (README, load test).
+        """
+        filler = llm.tokenize(b" nieuws", add_bos=False, special=False)[:1] or [0]
+        last = min(512, self.n_ctx)  # llama.cpp's default micro-batch
+        started = time.perf_counter()
+        llm.reset()
+        llm.eval(filler * (self.n_ctx - last))
+        llm.eval(filler * last)
+        llm.reset()
+        logger.info("reserved llama.cpp memory for %d tokens in %.1f s", self.n_ctx,
+                    time.perf_counter() - started)
 
     @staticmethod
     def _bias_against(llm: Any, words: Sequence[str]) -> dict[int, float]:
@@ -712,6 +737,7 @@ def make_generator(settings: "Settings") -> Generator:
             temperature=settings.temperature,
             id=f"llama-cpp:{name}",
             flash_attention=settings.flash_attention,
+            reserve_memory=settings.reserve_memory,
         )
     if spec.startswith("hf:"):
         name = spec[3:].strip()

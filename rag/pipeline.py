@@ -237,6 +237,8 @@ class Pipeline:
         self.generator.load()
         for language in ("nl", "en"):
             self.generator.warm(prompts.answer_messages("", (), language))
+        if self.settings.reserve_memory:  # every context now, not at the first follow-up
+            self.generator.warm(prompts.rewrite_messages("", ()))
 
     def index_status(self) -> "IndexStatus":
         """What the index holds and whether the article files changed since it was built."""

@@ -112,6 +112,10 @@ class FakeLlama:
     def tokenize(self, data: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
         return list(range(len(data.split())))
 
+    def eval(self, tokens: list[int]) -> None:
+        self.evaluated = getattr(self, "evaluated", []) + [len(tokens)]
+        self.n_tokens += len(tokens)
+
 
 @pytest.fixture
 def fake_llama(monkeypatch) -> type[FakeLlama]:
@@ -174,6 +178,18 @@ def test_llama_flash_attention_can_be_turned_on(fake_llama, gguf: Path, monkeypa
     assert fake_llama.instances[0].kwargs["flash_attn"] is True  # kept by with_threads
     monkeypatch.setenv("RAG_FLASH_ATTENTION", "true")
     assert make_generator(Settings.from_env(gguf_path=str(gguf))).flash_attention is True
+
+
+def test_llama_reserves_each_context_once_at_its_size_when_asked(fake_llama, gguf: Path, monkeypatch):
+    gen = LlamaCppGenerator(gguf, n_ctx=2048, reserve_memory=True)
+    list(gen.stream(QUESTION, max_tokens=5))
+    list(gen.stream(QUESTION, max_tokens=5))
+    llm = fake_llama.instances[0]
+    # filled to n_ctx once, ending on a full micro-batch, and emptied before the question
+    assert llm.evaluated == [2048 - 512, 512] and llm.n_tokens == 0
+    assert LlamaCppGenerator(gguf).reserve_memory is False  # the default: no start-up cost
+    monkeypatch.setenv("RAG_RESERVE_MEMORY", "true")
+    assert make_generator(Settings.from_env(gguf_path=str(gguf))).reserve_memory is True
 
 
 def test_llama_explicit_threads_and_id(fake_llama, gguf: Path):

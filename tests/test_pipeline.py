@@ -15,6 +15,7 @@ from rag.pipeline import (
     clean_question,
     needs_rewrite,
 )
+from rag import prompts
 from rag.prompts import NOT_IN_ARTICLES
 from rag.types import Turn
 from tests.fakes import FakeEmbedder, ScriptedGenerator
@@ -306,3 +307,21 @@ def test_magnitudes_no_passage_uses_are_passed_to_the_generator_to_avoid(setting
     passages_text = " ".join(p.chunk.text for p in pipeline.retrieve("Hoeveel verloor Nvidia?"))
     assert "589 miljard" in passages_text
     assert pipeline.generator.avoided == [("million", "miljoen", "trillion", "biljoen")]
+
+
+@pytest.mark.parametrize("reserve", [False, True])
+def test_warm_prepares_the_follow_up_prompt_too_only_when_memory_is_reserved(settings, reserve):
+    class Warmed(ScriptedGenerator):
+        def warm(self, messages):
+            self.warmed.append(messages[0].content)
+
+    generator = Warmed("")
+    generator.warmed = []
+    pipeline = Pipeline(settings.replace(reserve_memory=reserve), embedder=FakeEmbedder(), generator=generator)
+    pipeline.build()
+    pipeline.warm()
+    systems = {"nl": prompts.answer_messages("", (), "nl")[0].content,
+               "en": prompts.answer_messages("", (), "en")[0].content,
+               "rewrite": prompts.rewrite_messages("", ())[0].content}
+    expected = ["nl", "en"] + (["rewrite"] if reserve else [])
+    assert generator.warmed == [systems[name] for name in expected]
