@@ -160,7 +160,6 @@ class LlamaCppGenerator(Generator):
         self._load_lock = threading.Lock()
         self._lock = threading.Lock()
         self._streaming_thread: int | None = None
-        self._reserved: set[int] = set()  # ids of the contexts `_reserve` has filled
 
     def load(self) -> None:
         self._model()
@@ -238,15 +237,12 @@ class LlamaCppGenerator(Generator):
         key = tuple(prefix)
         llm = self._contexts.get(key)
         if llm is None:
-            if not self._contexts:
-                llm = self._model()
-            elif len(self._contexts) < self.max_contexts:
-                llm = self._load()
+            if not self._contexts or len(self._contexts) < self.max_contexts:
+                llm = self._model() if not self._contexts else self._load()
+                if self.reserve_memory:
+                    self._reserve(llm)
             else:
-                _, llm = self._contexts.popitem(last=False)
-            if self.reserve_memory and id(llm) not in self._reserved:
-                self._reserve(llm)
-                self._reserved.add(id(llm))
+                _, llm = self._contexts.popitem(last=False)  # reserved when it was created
             self._contexts[key] = llm
         self._contexts.move_to_end(key)
         n = len(prefix)
