@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     loadtest.add_argument("--requests", type=int, default=2, help="questions per user")
     loadtest.add_argument("--time-limit", type=float, default=600, help="seconds for the whole run")
     loadtest.add_argument("--warmup", type=int, default=1,
-                          help="questions answered one by one before the measured run (memory counts from there)")
+                          help="questions each user asks before the measured run, all users at once "
+                               "(memory counts from there)")
     loadtest.add_argument("--fake", action="store_true", help="fake models (tests the serving path only)")
 
     args = parser.parse_args(argv)

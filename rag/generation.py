@@ -2,8 +2,8 @@
 
 One abstract verb per backend (`stream`); `complete` is built on it. Backends load lazily, once:
 - `LlamaCppGenerator`: a GGUF through llama-cpp-python (default: the packaged Qwen2.5-Coder-1.5B).
-  One `Llama` object per generator, so llama.cpp reuses the KV cache of a prompt prefix shared
-  with the previous call (the constant system prompt is processed once).
+  One model per generator and one llama.cpp context per constant prompt prefix, which stays
+  in its KV cache (the system prompt and worked examples are processed once).
 - `TransformersGenerator`: any causal LM transformers can load (`hf:<model id or path>`).
 - `OpenAIGenerator`: any OpenAI-compatible `/chat/completions` endpoint, streamed over SSE.
 `make_generator(settings)` picks one. Decoding is deterministic by default: temperature 0 is
@@ -15,6 +15,7 @@ never downloads a model unless the user names a Hugging Face Hub id (it says so 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -125,8 +126,8 @@ class LlamaCppGenerator(Generator):
     call left, and a token's logits differ in the last bits depending on the batch it was
     evaluated in, which is enough to flip a greedy choice. With a fixed split the answer
     depends only on the messages. Each distinct prefix (answering, rewriting a follow-up)
-    keeps its own llama.cpp context, up to `max_contexts`; the weights are memory-mapped
-    once and shared by all of them.
+    keeps its own llama.cpp context, up to `max_contexts`, all on the model the first one
+    loaded (see `_load`): another context costs its KV cache and buffers, not the weights.
     """
 
     def __init__(
@@ -173,7 +174,12 @@ class LlamaCppGenerator(Generator):
                 self._llm = self._load()
         return self._llm
 
-    def _load(self) -> Any:
+    def _load(self, owner: Any = None) -> Any:
+        """A new `Llama` (one llama.cpp context). With `owner`, an already loaded `Llama`,
+        the new context runs on the owner's model instead of loading the file again: llama.cpp
+        repacks the quantised weights into its own layout at every load (about 700 MB of
+        anonymous memory for this model on x86), so each extra context would otherwise carry
+        a copy of its own."""
         try:
             import llama_cpp
         except ImportError:
@@ -185,15 +191,16 @@ class LlamaCppGenerator(Generator):
         if path is None or not Path(path).is_file():
             raise ModelError(f"model file not found: {path}")
         try:
-            llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
-                n_threads_batch=self.n_threads,
-                seed=self.seed,
-                flash_attn=self.flash_attention,
-                verbose=False,
-            )
+            with _sharing_model(llama_cpp, owner):
+                llm = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=self.n_ctx,
+                    n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads,
+                    seed=self.seed,
+                    flash_attn=self.flash_attention,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError, OSError) as e:
             raise ModelError(f"llama.cpp cannot load {path}: {e}") from e
         template = llm.metadata.get("tokenizer.chat_template")
@@ -238,7 +245,7 @@ class LlamaCppGenerator(Generator):
         llm = self._contexts.get(key)
         if llm is None:
             if not self._contexts or len(self._contexts) < self.max_contexts:
-                llm = self._model() if not self._contexts else self._load()
+                llm = self._model() if not self._contexts else self._load(self._model())
                 if self.reserve_memory:
                     self._reserve(llm)
             else:
@@ -316,7 +323,7 @@ class LlamaCppGenerator(Generator):
             raise GenerationError("measure_speed needs some text")
         ids = (ids * (prompt_tokens // len(ids) + 1))[:prompt_tokens]
         with self._lock:
-            llm = self._load()
+            llm = self._load(first)
             try:
                 started = time.perf_counter()
                 llm.eval(ids)
@@ -371,6 +378,49 @@ class LlamaCppGenerator(Generator):
                 getattr(chunks, "close", lambda: None)()  # a reader who left: end llama.cpp's generation now
                 if llm is not None:
                     _release_sampler(llm)
+
+
+class _LentModel:
+    """The loaded model of one `Llama`, lent to another: every attribute is the owner's, and
+    closing it does nothing (the owner frees the model). Holding the owner keeps the model
+    alive for as long as any context on it."""
+
+    def __init__(self, owner: Any):
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._owner._model, name)
+
+    def close(self) -> None:
+        pass
+
+
+_SHARING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _sharing_model(llama_cpp: Any, owner: Any) -> Iterator[None]:
+    """While open, the `Llama` built in this block takes `owner`'s model instead of loading
+    its file (without an owner it loads the file as usual). llama-cpp-python has no public
+    way to put a second context on a loaded model, so its model loader is swapped for the
+    duration; every construction here holds one lock, so no other load in this process
+    sees the swap. Where that loader is not found (another llama-cpp-python version) the
+    model is loaded again, as before, and the log says so."""
+    internals = getattr(getattr(llama_cpp, "llama", None), "internals", None)
+    with _SHARING_LOCK:
+        if owner is None:
+            yield
+            return
+        if getattr(internals, "LlamaModel", None) is None or getattr(owner, "_model", None) is None:
+            logger.info("this llama-cpp-python cannot share a loaded model: loading it again")
+            yield
+            return
+        loader = internals.LlamaModel
+        internals.LlamaModel = lambda **_: _LentModel(owner)
+        try:
+            yield
+        finally:
+            internals.LlamaModel = loader
 
 
 def _release_sampler(llm: Any) -> None:

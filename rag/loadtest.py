@@ -529,8 +529,9 @@ def load_test_command(
     warmup: int = 1,
 ) -> int:
     """Serve the app in this process (real models, or with `real=False` the fake ones),
-    send `warmup` questions one by one (memory that fills once, such as caches and the
-    allocators' pools, settles there), then run the load test and print a summary and the JSON.
+    let every user ask `warmup` questions first, all at once as in the run (memory that fills
+    once settles there: caches, scratch buffers, and the allocator's per-thread pools, which
+    fill only when requests overlap), then run the load test and print a summary and the JSON.
     The users run in a child process, so the RSS measured is the server's and its models'
     alone. 0 when nothing failed (busy refusals are fine), something was answered and memory
     grew less than `max_growth_mb` (default MAX_GROWTH_MB); 1 otherwise."""
@@ -551,10 +552,10 @@ def load_test_command(
         try:
             with _client_process() as clients:
                 if warmup > 0:
-                    warm = clients.apply(run_load_test, (url, 1, warmup, questions, time_limit_s, os.getpid()))
+                    warm = clients.apply(run_load_test, (url, users, warmup, questions, time_limit_s, os.getpid()))
                     memory = f"; {warm.memory.line()}" if warm.memory else ""
-                    print(f"warm-up: {warm.answered} of {warmup} answered in {warm.wall_s:.1f} s{memory}",
-                          flush=True)
+                    print(f"warm-up: {warm.answered} of {len(warm.results)} answered ({users} x {warmup}) "
+                          f"in {warm.wall_s:.1f} s{memory}", flush=True)
                 report = clients.apply(run_load_test, (url, users, requests, questions, time_limit_s, os.getpid()))
         finally:
             close()

@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pytest
 
 from rag.config import Settings
@@ -80,6 +81,22 @@ class FakeSampler:
         self.closed = True
 
 
+class FakeModel:
+    """Stands in for llama-cpp-python's internals.LlamaModel: the loaded weights."""
+
+    loads = 0
+
+    def __init__(self, **kwargs):
+        FakeModel.loads += 1
+        self.closed = False
+
+    def n_vocab(self) -> int:
+        return 151936
+
+    def close(self) -> None:
+        self.closed = True
+
+
 class FakeLlama:
     instances: list["FakeLlama"] = []
     fail_load: Exception | None = None
@@ -92,6 +109,9 @@ class FakeLlama:
     def __init__(self, **kwargs):
         if FakeLlama.fail_load:
             raise FakeLlama.fail_load
+        # as llama-cpp-python does: the model through the loader of its internals module
+        internals = getattr(getattr(sys.modules["llama_cpp"], "llama", None), "internals", None)
+        self._model = getattr(internals, "LlamaModel", FakeModel)(path_model=kwargs["model_path"])
         self.kwargs = kwargs
         self.calls: list[dict] = []
         self.samplers: list[FakeSampler] = []
@@ -121,7 +141,10 @@ class FakeLlama:
 def fake_llama(monkeypatch) -> type[FakeLlama]:
     FakeLlama.instances = []
     FakeLlama.fail_load = None
-    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=FakeLlama))
+    FakeModel.loads = 0
+    internals = types.SimpleNamespace(LlamaModel=FakeModel)
+    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(
+        Llama=FakeLlama, llama=types.SimpleNamespace(internals=internals)))
     return FakeLlama
 
 
@@ -190,6 +213,27 @@ def test_llama_reserves_each_context_once_at_its_size_when_asked(fake_llama, ggu
     assert LlamaCppGenerator(gguf).reserve_memory is False  # the default: no start-up cost
     monkeypatch.setenv("RAG_RESERVE_MEMORY", "true")
     assert make_generator(Settings.from_env(gguf_path=str(gguf))).reserve_memory is True
+
+
+def test_llama_contexts_share_the_model_the_first_one_loaded(fake_llama, gguf: Path):
+    gen = LlamaCppGenerator(gguf, max_contexts=3)
+    owner = gen._model()
+    lent = gen._load(owner)
+    assert FakeModel.loads == 1  # the file was loaded once
+    assert lent._model.n_vocab() == 151936 and lent._model._owner is owner
+    lent._model.close()  # a context closing its model leaves the owner's alone
+    assert owner._model.closed is False
+    assert sys.modules["llama_cpp"].llama.internals.LlamaModel is FakeModel  # loader restored
+    gen.with_threads(1).load()
+    assert FakeModel.loads == 2  # another generator loads its own
+
+
+def test_llama_loads_the_model_again_where_it_cannot_be_shared(fake_llama, gguf: Path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=FakeLlama))  # no internals
+    gen = LlamaCppGenerator(gguf)
+    owner = gen._model()
+    second = gen._load(owner)
+    assert FakeModel.loads == 2 and second._model is not owner._model
 
 
 def test_llama_explicit_threads_and_id(fake_llama, gguf: Path):
@@ -726,6 +770,36 @@ def test_real_llama_keeps_a_context_per_prompt_prefix(qwen: LlamaCppGenerator):
         for llm in contexts:
             del llm.eval
     assert evaluated[0] < 30  # the long system prompt stayed cached in its own context
+
+
+@pytest.mark.real
+def test_real_llama_contexts_run_on_one_loaded_model(qwen: LlamaCppGenerator):
+    """A second context (follow-ups) does not load and repack the weights again, and it
+    computes exactly what the first context computes."""
+    import ctypes
+
+    def address(llm) -> int:
+        return ctypes.cast(llm.model, ctypes.c_void_p).value
+
+    qwen.complete([ChatMessage("system", "Herschrijf de vraag."), ChatMessage("user", "En Meta?")], max_tokens=2)
+    qwen.complete(QUESTION, max_tokens=2)
+    contexts = list(qwen._contexts.values())
+    assert len(contexts) >= 2 and len({address(llm) for llm in contexts}) == 1
+    owner = qwen._model()
+    ids = owner.tokenize("Nvidia verloor op maandag 589 miljard dollar".encode(), add_bos=False)
+    with qwen._lock:
+        lent = qwen._load(owner)
+        try:
+            rows = []
+            for llm in (owner, lent):
+                llm.reset()
+                llm.eval(ids)
+                rows.append(np.array(llm.scores[llm.n_tokens - 1]))
+            owner.reset()  # the next call evaluates its prefix again
+        finally:
+            lent.close()
+    assert np.array_equal(rows[0], rows[1])
+    assert "Amsterdam" in qwen.complete(QUESTION, max_tokens=10)  # the model outlives the closed context
 
 
 @pytest.mark.real

@@ -111,12 +111,13 @@ def test_the_load_test_command_serves_runs_and_judges(settings, capsys, monkeypa
     # process no user may run (the child imports the module afresh, without this patch).
     monkeypatch.setattr(loadtest._User, "run", lambda self: None)
     code = load_test_command(settings.replace(labels_path=settings.index_dir.parent / "l.sqlite3"),
-                             users=3, requests=2, real=False, time_limit_s=60)
+                             users=3, requests=2, real=False, time_limit_s=60, warmup=1)
 
     out = capsys.readouterr().out
     assert code == 0, out
     assert "3 users x 2 requests against http://127.0.0.1:" in out and "0 failed" in out
-    assert "warm-up: 1 of 1 answered" in out and out.count("server memory (pid") == 2
+    # every user asks a question first, all at once, as in the measured run
+    assert "warm-up: 3 of 3 answered (3 x 1)" in out and out.count("server memory (pid") == 2
     numbers = json.loads(out[out.index("\n{") + 1:])
     assert numbers["requests"] == 6 and numbers["answered"] == 6
     assert numbers["memory"]["pid"] == os.getpid() and numbers["memory"]["max_mb"] > 0
