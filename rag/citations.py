@@ -735,6 +735,13 @@ def check_sentence(
     return SentenceCheck(text, citations, True, None)
 
 
+def rival_dates(date: str, dates: Iterable[str]) -> list[str]:
+    """The other dates of `date`'s kind among `dates` (weekdays for a weekday, months
+    otherwise), sorted: what `date` may have replaced."""
+    kind = _WEEKDAY_NAMES if date in _WEEKDAY_NAMES else _ENGLISH_MONTHS
+    return sorted(d for d in dates if d in kind and d != date)
+
+
 def _replaced_by_the_question(text: str, terms: KeyTerms, cited: Evidence, where: str) -> str | None:
     """Why a sentence fails when it takes a percentage, amount, weekday or day of the month
     from the question where the cited passages give another of its kind: asked whether
@@ -752,10 +759,10 @@ def _replaced_by_the_question(text: str, terms: KeyTerms, cited: Evidence, where
                 rivals = rival_numbers(claimed_kinds, cited_kinds, {kind})
                 if rivals:
                     return f"{_RIVAL_KINDS[kind]} {number} differs from cited passages {where} ({' or '.join(rivals)})"
-    weekday_rivals = sorted((cited.dates & _WEEKDAY_NAMES) - set(terms.dates))
     for date in terms.dates:
-        if date in _WEEKDAY_NAMES and date not in cited.dates and weekday_rivals:
-            given = " or ".join(d.capitalize() for d in weekday_rivals)
+        rivals = rival_dates(date, cited.dates - set(terms.dates)) if date not in cited.dates else []
+        if date in _WEEKDAY_NAMES and rivals:
+            given = " or ".join(d.capitalize() for d in rivals)
             return f"weekday {date.capitalize()} differs from cited passages {where} ({given})"
     claimed_days = days_of_month(text)
     cited_days = days_of_month(cited.text) if claimed_days else set()

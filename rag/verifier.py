@@ -20,8 +20,6 @@ import numpy as np
 from rag.citations import (
     DEFAULT_MIN_SIMILARITY,
     MARKER,
-    MONTHS,
-    WEEKDAYS,
     WORD,
     GAZETTEER_PATTERNS,
     Evidence,
@@ -35,6 +33,7 @@ from rag.citations import (
     normalise_number,
     names_in,
     number_kinds,
+    rival_dates,
     rival_numbers,
     split_sentences,
 )
@@ -377,12 +376,8 @@ class SignalVerifier(Verifier):
             rivals = rival_numbers(claim_kinds, number_kinds(window), claim_kinds.get(term, {"plain"}))
             return rivals[0] if rivals else None
         if kind == "date":
-            weekdays = {english for english, _ in WEEKDAYS}
-            same_class = weekdays if term in weekdays else {english for english, _ in MONTHS}
-            for date in sorted(local.dates):
-                if date in same_class and date != term:
-                    return date.capitalize()
-            return None
+            rivals = rival_dates(term, local.dates)
+            return rivals[0].capitalize() if rivals else None
         claim_evidence = Evidence.of([claim])
         place = is_place(term.split()[0])
         for name in _names(window):
