@@ -57,7 +57,7 @@ class Settings:
     n_ctx: int = 4096
     n_threads: int = 0  # 0: all cores
     flash_attention: bool = False  # llama.cpp: no n_tokens x n_ctx score matrix (less memory growth; other answers, README)
-    reserve_memory: bool = False  # llama.cpp: fill each context once at start-up, so memory stays flat (slow start, README)
+    reserve_memory: bool = False  # llama.cpp: fill each context once at start-up, so no later prompt enlarges its buffers (slow start, README)
     max_answer_tokens: int = 200
     temperature: float = 0.0
     seed: int = 0
