@@ -156,6 +156,7 @@ class LlamaCppGenerator(Generator):
         self._path: Path | None = None
         self._contexts: OrderedDict[tuple[int, ...], Any] = OrderedDict()  # prefix -> Llama
         self._llm: Any = None  # the first context: tokenizer, template, count_tokens
+        self._lender: LlamaCppGenerator | None = None  # whose model the first context runs on
         self._chat: Any = None  # renders the GGUF's chat template, with the generation prompt
         self._chat_prefix: Any = None  # the same, without it (for the constant prefix)
         self._load_lock = threading.Lock()
@@ -171,7 +172,7 @@ class LlamaCppGenerator(Generator):
                 self._path = (
                     self._model_path() if callable(self._model_path) else Path(self._model_path)
                 )
-                self._llm = self._load()
+                self._llm = self._load(self._lender._model() if self._lender else None)
         return self._llm
 
     def _load(self, owner: Any = None) -> Any:
@@ -301,10 +302,13 @@ class LlamaCppGenerator(Generator):
         return len(self._model().tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def with_threads(self, n_threads: int, n_ctx: int = 1024) -> "LlamaCppGenerator":
-        """Another generator on the same model file, with its own thread count (benchmarks)."""
-        return LlamaCppGenerator(self._model_path, n_ctx=n_ctx, n_threads=n_threads,
-                                 seed=self.seed, temperature=self.temperature, id=self.id,
-                                 flash_attention=self.flash_attention)
+        """Another generator on this one's loaded model, with its own contexts and thread
+        count (benchmarks)."""
+        other = LlamaCppGenerator(self._model_path, n_ctx=n_ctx, n_threads=n_threads,
+                                  seed=self.seed, temperature=self.temperature, id=self.id,
+                                  flash_attention=self.flash_attention)
+        other._lender = self
+        return other
 
     @property
     def model_bytes(self) -> int:

@@ -190,7 +190,8 @@ def test_llama_with_threads_is_the_same_model_on_other_threads(fake_llama, gguf:
     one = gen.with_threads(1)
     one.load()
     assert one.id == gen.id and one.n_threads == 1
-    kwargs = fake_llama.instances[0].kwargs
+    assert FakeModel.loads == 1 and one._model()._model._owner is gen._model()  # loaded once
+    kwargs = fake_llama.instances[-1].kwargs
     assert kwargs["model_path"] == str(gguf) and kwargs["n_threads_batch"] == 1
     assert kwargs["seed"] == 5
 
@@ -198,7 +199,7 @@ def test_llama_with_threads_is_the_same_model_on_other_threads(fake_llama, gguf:
 def test_llama_flash_attention_can_be_turned_on(fake_llama, gguf: Path, monkeypatch):
     gen = LlamaCppGenerator(gguf, flash_attention=True)
     gen.with_threads(1).load()
-    assert fake_llama.instances[0].kwargs["flash_attn"] is True  # kept by with_threads
+    assert fake_llama.instances[-1].kwargs["flash_attn"] is True  # kept by with_threads
     monkeypatch.setenv("RAG_FLASH_ATTENTION", "true")
     assert make_generator(Settings.from_env(gguf_path=str(gguf))).flash_attention is True
 
@@ -224,8 +225,8 @@ def test_llama_contexts_share_the_model_the_first_one_loaded(fake_llama, gguf: P
     lent._model.close()  # a context closing its model leaves the owner's alone
     assert owner._model.closed is False
     assert sys.modules["llama_cpp"].llama.internals.LlamaModel is FakeModel  # loader restored
-    gen.with_threads(1).load()
-    assert FakeModel.loads == 2  # another generator loads its own
+    LlamaCppGenerator(gguf).load()
+    assert FakeModel.loads == 2  # an unrelated generator loads its own
 
 
 def test_llama_loads_the_model_again_where_it_cannot_be_shared(fake_llama, gguf: Path, monkeypatch):
