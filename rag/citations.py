@@ -760,8 +760,10 @@ def _replaced_by_the_question(text: str, terms: KeyTerms, cited: Evidence, where
                 if rivals:
                     return f"{_RIVAL_KINDS[kind]} {number} differs from cited passages {where} ({' or '.join(rivals)})"
     for date in terms.dates:
-        rivals = rival_dates(date, cited.dates - set(terms.dates)) if date not in cited.dates else []
-        if date in _WEEKDAY_NAMES and rivals:
+        if date not in _WEEKDAY_NAMES or date in cited.dates:
+            continue
+        rivals = rival_dates(date, cited.dates - set(terms.dates))
+        if rivals:
             given = " or ".join(d.capitalize() for d in rivals)
             return f"weekday {date.capitalize()} differs from cited passages {where} ({given})"
     claimed_days = days_of_month(text)
