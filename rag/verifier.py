@@ -20,6 +20,7 @@ import numpy as np
 from rag.citations import (
     DEFAULT_MIN_SIMILARITY,
     MARKER,
+    NUMBER,
     WORD,
     GAZETTEER_PATTERNS,
     Evidence,
@@ -304,7 +305,11 @@ class SignalVerifier(Verifier):
                 rival = self._rival(kind, term, text, window, local, best.text)
                 if rival:
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
-            swap = _binding_clash(text, window, terms) or _amount_owner_clash(text, units, terms)
+            swap = (
+                _respective_clash(text, window, terms)
+                or _binding_clash(text, window, terms)
+                or _amount_owner_clash(text, units, terms)
+            )
             if swap:
                 return contradicted(swap)
 
@@ -330,14 +335,15 @@ class SignalVerifier(Verifier):
 
         if on_topic:
             close = [u.text for u, score in zip(units, scores) if score >= scores[best_index] - 0.03]
-            if _negated(text) and not _negated(window):
+            opposite = _negated_opposite(text, window)  # "niet groot" for "bescheiden"
+            if _negated(text) and not _negated(window) and not opposite:
                 return contradicted("negation: the claim is negative, the passage is not")
-            scoped = _negation_scope_clash(text, window)
+            scoped = None if opposite else _negation_scope_clash(text, window)
             if scoped:
                 return contradicted(scoped)
-            if not _negated(text) and any(_negated(sentence) for sentence in close):
+            if not _negated(text) and any(_negated(s) and not _negated_opposite(s, text) for s in close):
                 return contradicted("negation: the passage is negative, the claim is not")
-            clash = _direction_clash(text, best.text, terms.names)
+            clash = _direction_clash(text, best.text, terms.names) or _antonym_clash(text, window)
             if clash:
                 return contradicted(clash)
 
@@ -354,7 +360,8 @@ class SignalVerifier(Verifier):
 
     @staticmethod
     def _missing_terms(text: str, terms: KeyTerms, evidence: Evidence) -> list[tuple[str, str]]:
-        missing = [("number", n) for n in terms.numbers if n not in evidence.numbers]
+        as_fractions = _fraction_percents(text, evidence.text)  # "20 procent" for "een vijfde"
+        missing = [("number", n) for n in terms.numbers if n not in evidence.numbers and n not in as_fractions]
         missing += [("date", d) for d in terms.dates if d not in evidence.dates]
         missing += [
             ("name", n) for n in terms.names if n.upper() not in ROLE_WORDS and not evidence.has_name(n)
@@ -425,6 +432,17 @@ _FRACTION = re.compile(
 )
 
 
+_FRACTION_PERCENTS = {"1/2": {"50"}, "1/3": {"33", "33.3"}, "1/4": {"25"}, "1/5": {"20"}, "1/10": {"10"}}
+
+
+def _fraction_percents(claim: str, passages: str) -> set[str]:
+    """The claim's percentages that restate a fraction of the passages: "ongeveer 20
+    procent" where they say "een vijfde van zijn vermogen"."""
+    percents = {n for n, kinds in number_kinds(claim).items() if "percent" in kinds}
+    stated = {_FRACTIONS[m.group(1).lower()] for m in _FRACTION.finditer(passages)}
+    return {n for fraction in stated for n in _FRACTION_PERCENTS[fraction] if n in percents}
+
+
 def _fraction_clash(claim: str, passages: str) -> str | None:
     """"a third of his fortune" where the passages say "een vijfde van zijn vermogen"."""
     claimed = {_FRACTIONS[m.group(1).lower()] for m in _FRACTION.finditer(claim)}
@@ -457,6 +475,72 @@ def _owner(tokens: list[str], index: int, names: Sequence[str]) -> str | None:
         after = index + step
         if after < len(tokens) and (match := next((n for n in names if name_matches(n, tokens[after])), None)):
             return match
+    return None
+
+
+_LIST_SEPARATOR = re.compile(r",|;|\s(?:en|and|&)\s", re.IGNORECASE)
+_CAPITALISED = re.compile(r"\b[^\W\d_a-z][\w-]*")
+
+
+def _respective_list(sentence: str) -> list[tuple[list[str], str]] | None:
+    """"A en B zagen respectievelijk 22,6 en 13 miljard ..." (or "... 22.6 and 13 billion
+    respectively") as [(the capitalised words of A, "22.6"), (those of B, "13")]; None
+    when the sentence has no such list or its parts do not pair up."""
+    keyword = _RESPECTIVELY.search(sentence)
+    if not keyword:
+        return None
+    counted = [
+        match for match in NUMBER.finditer(sentence)
+        if number_kinds(sentence).get(normalise_number(match.group(1)), set()) & {"amount", "percent"}
+    ]
+    after = [m for m in counted if m.start() >= keyword.end()]
+    before = [m for m in counted if m.end() <= keyword.start()]
+    # Dutch puts the keyword before the numbers, English after them.
+    numbers = after if after and sentence[keyword.end():after[0].start()].strip(" $€£") == "" else before
+    if len(numbers) < 2:
+        return None
+    subject = sentence[: min(numbers[0].start(), keyword.start())]
+    parts = [words for part in _LIST_SEPARATOR.split(subject) if (words := _party_words(part))][-len(numbers):]
+    if len(parts) != len(numbers):
+        return None
+    return [(words, normalise_number(number.group(1))) for words, number in zip(parts, numbers)]
+
+
+def _party_words(text: str) -> list[str]:
+    """The capitalised words of a list part, hyphenated ones split ("Oracle-oprichter
+    Larry Ellison" -> Oracle, Larry, Ellison), without capitalised function words ("Ook")."""
+    return [
+        part for word in _CAPITALISED.findall(text) for part in word.split("-")
+        if part[:1].isupper() and fold(part) not in FUNCTION_WORDS
+    ]
+
+
+def _respective_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
+    """Numbers given to the wrong party of a "respectively" list: "Ellison lost 13 billion
+    and Dell 22.6 billion" where the passage says "Ellison en Dell zagen respectievelijk
+    22,6 miljard en 13 miljard ..."; the claim may use such a list itself."""
+    stated = next(filter(None, map(_respective_list, split_sentences(window, detect_language(window)))), None)
+    if not stated:
+        return None
+    claimed = next(filter(None, map(_respective_list, split_sentences(claim, detect_language(claim)))), None)
+    names = [n for n in terms.names if not is_place(n)]
+    claim_tokens = _tokens(claim)
+
+    def matches(owner: Sequence[str], words: Sequence[str]) -> bool:
+        return any(name_matches(o, w) for o in owner for w in words)
+
+    for index, (words, number) in enumerate(stated):
+        if claimed:
+            owner = next((w for w, n in claimed if n == number), None)
+        elif number in claim_tokens:
+            found = _owner(claim_tokens, claim_tokens.index(number), names)
+            owner = [found] if found else None
+        else:
+            owner = None
+        if not owner or matches(owner, words):
+            continue
+        if any(matches(owner, other) for i, (other, _) in enumerate(stated) if i != index):
+            return f"number {number} belongs to {' '.join(words[-2:])} in the passage, not {' '.join(owner[-2:])}"
     return None
 
 
@@ -600,6 +684,65 @@ def _nearest_direction(words: list[str], anchor: str, reach: int = 6) -> tuple[s
         return None
     _, word = min(directed)
     return word, _direction(word)
+
+
+# Opposite qualities, Dutch and English forms together: a claim with a word of one side
+# where the passage sentence has only words of the other says the opposite.
+_ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
+    (frozenset(a.split()), frozenset(b.split()))
+    for a, b in (
+        (
+            "groot grote groter grotere grootst grootste omvangrijk omvangrijke enorm enorme "
+            "large larger largest big bigger biggest huge sizeable substantial",
+            "klein kleine kleiner kleinere kleinst kleinste bescheiden gering geringe "
+            "small smaller smallest modest",
+        ),
+        (
+            "duur dure duurder duurdere duurst duurste expensive costly pricey",
+            "goedkoop goedkope goedkoper goedkopere goedkoopst goedkoopste cheap cheaper cheapest inexpensive",
+        ),
+        ("voordeel voordelen advantage advantages", "nadeel nadelen disadvantage disadvantages drawback drawbacks"),
+        ("winnaar winnaars winner winners", "verliezer verliezers loser losers"),
+        ("inflatoir inflatoire inflationary", "deflatoir deflatoire deflationary"),
+        ("positief positieve positive", "negatief negatieve negative"),
+        ("optimistisch optimistische optimistic", "pessimistisch pessimistische pessimistic"),
+        ("toegestaan toegelaten allowed permitted", "verboden verbiedt verbieden banned forbidden prohibited"),
+        ("openbaar openbare public", "geheim geheime secret"),
+    )
+)
+
+
+def _antonym_clash(claim: str, sentence: str) -> str | None:
+    """"relatively large investments" where the sentence says "relatief bescheiden": a
+    quality the claim states whose opposite, and only that, the sentence states. A negated
+    word on either side ("niet groot") is left to the negation signals."""
+    claim_words, sentence_words = _tokens(claim), _tokens(sentence)
+
+    def plain(words: list[str], lexicon: frozenset[str]) -> list[str]:
+        return [w for i, w in enumerate(words) if w in lexicon and not _PARTICLES & set(words[max(0, i - 2) : i])]
+
+    for one, other in _ANTONYMS:
+        for said, opposite in ((one, other), (other, one)):
+            claimed, stated = plain(claim_words, said), plain(sentence_words, opposite)
+            if claimed and stated and not set(sentence_words) & said and not set(claim_words) & opposite:
+                return f"antonym: the claim says {claimed[0]}, the passage {stated[0]}"
+    return None
+
+
+def _negated_opposite(negated: str, plain: str) -> bool:
+    """Whether each negation of `negated` denies a quality whose opposite `plain` states:
+    "niet groot" where the other text says "bescheiden" says the same."""
+    words, plain_words = _tokens(negated), set(_tokens(plain))
+    particles = [i for i, w in enumerate(words) if w in _PARTICLES]
+    return bool(particles) and not _CONTRACTED_NOT.search(negated) and all(
+        any(
+            w in said and plain_words & opposite
+            for w in words[i + 1 : i + 3]
+            for one, other in _ANTONYMS
+            for said, opposite in ((one, other), (other, one))
+        )
+        for i in particles
+    )
 
 
 # --- the local model as a judge ------------------------------------------------------------

@@ -102,6 +102,50 @@ def test_an_amount_given_to_another_party_is_a_contradiction(verifier):
     assert label(verifier, "Het aandeel van Nvidia verloor 589 miljard dollar aan waarde.") == "supported"
 
 
+RESPECTIVELY = (
+    "De klap voor Nvidia raakte ook de rijkste mensen ter wereld. Ook Oracle-oprichter Larry "
+    "Ellison en Dell-oprichter Michael Dell zagen respectievelijk 22,6 miljard en 13 miljard "
+    "dollar in rook opgaan."
+)
+
+
+def test_amounts_swapped_within_a_respectively_list_are_a_contradiction(verifier):
+    verdict = verifier.verify("Larry Ellison verloor 13 miljard dollar en Michael Dell 22,6 miljard dollar.", [RESPECTIVELY])
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "number 22.6 belongs to Larry Ellison in the passage, not Dell"
+    # The claim's own list is read by order too, and so is English word order.
+    claim = "Oracle-oprichter Larry Ellison en Dell-oprichter Michael Dell zagen respectievelijk 13 miljard en 22,6 miljard dollar in rook opgaan."
+    assert label(verifier, claim, [RESPECTIVELY]) == "contradicted"
+    english = "Oracle founder Larry Ellison and Dell founder Michael Dell lost 22.6 billion and 13 billion dollars respectively."
+    assert label(verifier, "Larry Ellison lost 13 billion dollars and Michael Dell lost 22.6 billion dollars.", [english]) == "contradicted"
+    assert label(verifier, "Larry Ellison lost 22.6 billion dollars and Michael Dell lost 13 billion dollars.", [english]) == "supported"
+    assert label(verifier, "Larry Ellison verloor 22,6 miljard dollar en Michael Dell 13 miljard dollar.", [RESPECTIVELY]) == "supported"
+    assert label(verifier, RESPECTIVELY.split(". ")[1], [RESPECTIVELY]) == "supported"
+
+
+def test_a_percentage_restating_a_fraction_of_the_passage_is_supported(verifier):
+    claim = "Jensen Huang verloor maandag 20,1 miljard dollar, ongeveer 20 procent van zijn vermogen."
+    assert label(verifier, claim, [FORTUNES]) == "supported"
+    # another percentage is not that fraction
+    claim = "Jensen Huang verloor maandag 20,1 miljard dollar, ongeveer 40 procent van zijn vermogen."
+    assert label(verifier, claim, [FORTUNES]) != "supported"
+
+
+def test_an_opposite_quality_is_a_contradiction_unless_negated(verifier):
+    passage = (
+        "Tot de winnaars van maandag behoort ook Apple, dat met meer dan 3 procent in waarde steeg. "
+        "Zijn investeringen in AI zijn relatief bescheiden in vergelijking met veel van zijn techconcurrenten."
+    )
+    verdict = verifier.verify("Zijn investeringen in AI zijn relatief groot in vergelijking met veel van zijn techconcurrenten.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "antonym: the claim says groot, the passage bescheiden"
+    claim = "Zijn investeringen in AI zijn niet groot in vergelijking met veel van zijn techconcurrenten."
+    assert label(verifier, claim, [passage]) != "contradicted"
+    claim = "Zijn investeringen in AI zijn relatief bescheiden in vergelijking met veel van zijn techconcurrenten."
+    assert label(verifier, claim, [passage]) == "supported"
+    negated = passage.replace("relatief bescheiden", "niet groot")
+    assert label(verifier, claim, [negated]) != "contradicted"
+
+
 def test_a_negation_of_what_the_passage_states_is_a_contradiction_wherever_else_it_negates(verifier):
     passage = (
         "“De methode waarmee R1 is getraind, is openbaar gemaakt, maar we zien nooit de "
