@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Callable, Literal, Sequence
 
 import numpy as np
@@ -360,8 +361,8 @@ class SignalVerifier(Verifier):
 
     @staticmethod
     def _missing_terms(text: str, terms: KeyTerms, evidence: Evidence) -> list[tuple[str, str]]:
-        as_fractions = _fraction_percents(text, evidence.text)  # "20 procent" for "een vijfde"
-        missing = [("number", n) for n in terms.numbers if n not in evidence.numbers and n not in as_fractions]
+        restated = _fraction_percents(text, evidence.text) | _same_values(text, evidence.text)
+        missing = [("number", n) for n in terms.numbers if n not in evidence.numbers and n not in restated]
         missing += [("date", d) for d in terms.dates if d not in evidence.dates]
         missing += [
             ("name", n) for n in terms.names if n.upper() not in ROLE_WORDS and not evidence.has_name(n)
@@ -432,6 +433,24 @@ _FRACTION = re.compile(
 )
 
 
+def _values(text: str) -> dict[str, Decimal]:
+    """The amounts of a text by number, as values: "20.100 miljoen" and "20,1 miljard" are
+    both 2.01e10; a number of a million or more written out counts as itself."""
+    values = {number: Decimal(number).scaleb(exponent) for number, exponent in amounts(text)}
+    for match in NUMBER.finditer(text):
+        number = normalise_number(match.group(1))
+        if number not in values and Decimal(number) >= 1_000_000:
+            values[number] = Decimal(number)
+    return values
+
+
+def _same_values(claim: str, passages: str) -> set[str]:
+    """The claim's numbers whose amount the passages state in another magnitude:
+    "589.000.000.000 dollar" where they say "589 miljard dollar"."""
+    stated = {value.normalize() for value in _values(passages).values()}
+    return {number for number, value in _values(claim).items() if value.normalize() in stated}
+
+
 _FRACTION_PERCENTS = {"1/2": {"50"}, "1/3": {"33", "33.3"}, "1/4": {"25"}, "1/5": {"20"}, "1/10": {"10"}}
 
 
@@ -478,7 +497,7 @@ def _owner(tokens: list[str], index: int, names: Sequence[str]) -> str | None:
     return None
 
 
-_LIST_SEPARATOR = re.compile(r",|;|\s(?:en|and|&)\s", re.IGNORECASE)
+_LIST_SEPARATOR = re.compile(r",|;|\s(?:en|and|&|als)\s", re.IGNORECASE)  # "zowel A als B"
 _CAPITALISED = re.compile(r"\b[^\W\d_a-z][\w-]*")
 
 
@@ -515,14 +534,24 @@ def _party_words(text: str) -> list[str]:
     ]
 
 
+def _first_list(text: str) -> list[tuple[list[str], str]] | None:
+    return next(filter(None, map(_respective_list, split_sentences(text, detect_language(text)))), None)
+
+
+def _listed_owner(listed: Sequence[tuple[list[str], str]], number: str, names: Sequence[str]) -> str | None:
+    """The name a "respectively" list gives `number`: the last of its part's `names`."""
+    words = next((w for w, n in listed if n == number), [])
+    return next((n for w in reversed(words) for n in names if name_matches(n, w)), None)
+
+
 def _respective_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
     """Numbers given to the wrong party of a "respectively" list: "Ellison lost 13 billion
     and Dell 22.6 billion" where the passage says "Ellison en Dell zagen respectievelijk
     22,6 miljard en 13 miljard ..."; the claim may use such a list itself."""
-    stated = next(filter(None, map(_respective_list, split_sentences(window, detect_language(window)))), None)
+    stated = _first_list(window)
     if not stated:
         return None
-    claimed = next(filter(None, map(_respective_list, split_sentences(claim, detect_language(claim)))), None)
+    claimed = _first_list(claim)
     names = [n for n in terms.names if not is_place(n)]
     claim_tokens = _tokens(claim)
 
@@ -606,10 +635,14 @@ def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -
     if not names:
         return None
     claim_tokens = _tokens(claim)
+    listed = _first_list(claim)  # "A en B ... respectievelijk X en Y": order, not nearness
     for number, _ in sorted(amounts(claim)):
         if number not in claim_tokens:
             continue
-        owner = _owner(claim_tokens, claim_tokens.index(number), names)
+        if listed:
+            owner = _listed_owner(listed, number, names)
+        else:
+            owner = _owner(claim_tokens, claim_tokens.index(number), names)
         if not owner:
             continue
         # Each sentence with the amount, with the sentence before it ("... Jensen Huang. Hij

@@ -123,6 +123,22 @@ def test_amounts_swapped_within_a_respectively_list_are_a_contradiction(verifier
     assert label(verifier, RESPECTIVELY.split(". ")[1], [RESPECTIVELY]) == "supported"
 
 
+def test_a_respectively_list_in_the_claim_gives_each_amount_its_own_party(verifier):
+    claim = "Zowel Jensen Huang als Mark Zuckerberg zag zijn fortuin veranderen, met respectievelijk 20,1 miljard en 4,3 miljard dollar."
+    assert label(verifier, claim, [FORTUNES]) != "contradicted"
+    claim = "Zowel Jensen Huang als Mark Zuckerberg zag zijn fortuin veranderen, met respectievelijk 4,3 miljard en 20,1 miljard dollar."
+    verdict = verifier.verify(claim, [FORTUNES])
+    assert verdict.label == "contradicted" and "belongs to" in verdict.reason
+
+
+def test_an_amount_written_in_another_magnitude_is_the_same_amount(verifier):
+    claim = "Hij verloor maandag 20.100 miljoen dollar, wat neerkomt op een vijfde van zijn vermogen."
+    assert label(verifier, claim, [FORTUNES]) == "supported"
+    sentence = "Het aandeel verloor {} dollar (561,7 miljard euro) aan waarde, een record in de Amerikaanse beursgeschiedenis."
+    assert label(verifier, sentence.format("589.000.000.000")) == "supported"
+    assert label(verifier, sentence.format("589.000.000")) != "supported"
+
+
 def test_a_percentage_restating_a_fraction_of_the_passage_is_supported(verifier):
     claim = "Jensen Huang verloor maandag 20,1 miljard dollar, ongeveer 20 procent van zijn vermogen."
     assert label(verifier, claim, [FORTUNES]) == "supported"
