@@ -64,9 +64,9 @@ _MARKER_RUN = re.compile(
 )
 
 # A number: not glued to a letter or digit before it ("H100" is a code), optionally followed
-# by an ordinal or magnitude suffix ("27th", "17e", "589bn"), then no further letter.
+# by an ordinal, decade or magnitude suffix ("27th", "17e", "1980s", "589bn"), then no further letter.
 NUMBER = re.compile(
-    r"(?<![^\W_])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|ste|de|e|bn|mld|mln|mrd|m|k)?(?![^\W_])"
+    r"(?<![^\W_])(\d+(?:[.,]\d+)*)(?:st|nd|rd|th|ste|de|e|s|bn|mld|mln|mrd|m|k)?(?![^\W_])"
 )
 WORD = re.compile(r"[^\W_]+(?:&[^\W_]+)*")
 

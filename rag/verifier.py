@@ -315,22 +315,30 @@ class SignalVerifier(Verifier):
                 return contradicted(swap)
 
         if _SPEECH.search(text):
-            # The speaker is named in the quoting sentence or the one before it.
+            # The speaker is named in the quoting sentence or the one before it; the quoting
+            # sentence is the one closest to what is said (the quote, or the words after the
+            # speech verb), not to the speaker's description.
+            said = _speech_content(text)
+            quoted = best if said == text else units[int(np.argmax(self._similarities(said, [u.text for u in units])))]
             quoting = " ".join(
-                u.text for u in units if u.passage == best.passage and 0 <= best.sentence - u.sentence <= 1
+                u.text for u in units if u.passage == quoted.passage and 0 <= quoted.sentence - u.sentence <= 1
             )
             said_by = Evidence.of([quoting])
             people = _merge_adjacent_names(text, [("name", n) for n in terms.names])
             speakers = [
                 n for _, n in people
                 if _near_speech(text, n)
+                and not is_place(n)
                 and everything.has_name(n.split()[-1])
                 and not any(said_by.has_name(part) for part in n.split())
             ]
             if speakers and on_topic:
                 claimed = Evidence.of([text])
-                nearest_first = [*reversed(key_terms(best.text).names), *reversed(key_terms(quoting).names)]
-                rival = next((n for n in nearest_first if not claimed.has_name(n)), None)
+                nearest_first = [*reversed(key_terms(quoted.text).names), *reversed(key_terms(quoting).names)]
+                rival = next(
+                    (n for n in nearest_first if not claimed.has_name(n) and n.upper() not in ROLE_WORDS and not is_place(n)),
+                    None,
+                )
                 if rival:
                     return contradicted(f"{rival}, not {speakers[0]}, said it in the passage")
 
@@ -400,13 +408,33 @@ class SignalVerifier(Verifier):
 ROLE_WORDS = frozenset({"CEO", "CFO", "CTO", "COO", "AI", "LLM", "IT", "PR", "ICT"})
 
 
+_QUOTED = re.compile(r"[\"“„«]([^\"”«»]{12,})[\"”»]")
+
+
+def _speech_content(claim: str, least_words: int = 4) -> str:
+    """What a claim says someone said: the quoted words, else the words after the first
+    speech verb; the whole claim when that leaves fewer than `least_words` words."""
+    if quoted := _QUOTED.search(claim):
+        return quoted.group(1)
+    verb = _SPEECH.search(claim)
+    after = claim[verb.end():] if verb else ""
+    return after if len(after.split()) >= least_words else claim
+
+
+# Speech verbs whose following name is what is named, not who speaks ("noemde R1 ...").
+_NAMING_VERBS = frozenset("noemde noemden noemt noemen called calls call".split())
+
+
 def _near_speech(claim: str, name: str, reach: int = 4) -> bool:
     """Whether `name` is within `reach` words of a speech verb or quote mark: the speaker."""
     words = claim.split()
     marks = [i for i, w in enumerate(words) if _SPEECH.search(w)]
     first = name.split()[0]
     at = [i for i, w in enumerate(words) if first in w]
-    return any(abs(i - m) <= reach for i in at for m in marks)
+    return any(
+        abs(i - m) <= reach and not (i > m and fold(words[m].strip(",.;:")) in _NAMING_VERBS)
+        for i in at for m in marks
+    )
 
 
 def _names(text: str) -> list[str]:

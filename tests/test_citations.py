@@ -242,6 +242,7 @@ def test_normalise_number(raw, normalised):
         ("Dat was op 27 januari 2025.", KeyTerms(numbers=("27", "2025"), dates=("january",))),
         ("That was on 27 January 2025.", KeyTerms(numbers=("27", "2025"), dates=("january",))),
         ("That was on the 27th of January.", KeyTerms(numbers=("27",), dates=("january",))),
+        ("Chips as in the 1980s.", KeyTerms(numbers=("1980",))),  # a decade is a number, not a name
         ("De grootste daling sinds maart 2020.", KeyTerms(numbers=("2020",), dates=("march",))),
         (
             "It fell on Monday, said Husic on Tuesday.",

@@ -74,6 +74,28 @@ def test_a_quote_given_to_the_wrong_speaker_is_a_contradiction(verifier):
     assert verdict.label == "contradicted" and "Altman" in verdict.reason
 
 
+def test_a_name_after_a_naming_verb_is_what_is_named_not_the_speaker(verifier):
+    # "noemde de daling van Nvidia": Nvidia is what Viaene judged, not who spoke.
+    passage = (
+        "Nvidia verloor maandag 17 procent. Analist Pieter Viaene van Degroof Petercam reageerde. "
+        "Hij noemde de daling van het aandeel overdreven."
+    )
+    assert label(verifier, "Analist Pieter Viaene noemde de daling van Nvidia overdreven.", [passage]) == "supported"
+
+
+def test_the_quoting_sentence_is_the_one_closest_to_what_is_said(verifier):
+    # The claim describes Viaene as the other passage does, but the quote is Altman's.
+    other = "Analist Pieter Viaene volgt de techsector van dichtbij op sociale media."
+    verdict = verifier.verify(
+        "Volgens analist Pieter Viaene, die de techsector van dichtbij op sociale media volgt, "
+        "is het \u201ceen indrukwekkend model\u201d.",
+        [other, QUOTE],
+    )
+    assert verdict.label == "contradicted" and verdict.reason == "Altman, not Pieter Viaene, said it in the passage"
+    claim = "Topman Sam Altman van OpenAI schreef: \u201cHet is een indrukwekkend model\u201d."
+    assert label(verifier, claim, [other, QUOTE]) == "supported"
+
+
 FORTUNES = (
     "De klap voor Nvidia raakte ook de rijkste mensen ter wereld, onder wie oprichter Jensen "
     "Huang. Hij verloor maandag 20,1 miljard dollar, wat neerkomt op een vijfde van zijn vermogen. "
