@@ -167,3 +167,18 @@ def test_both_articles_are_used(pairs: list[dict]) -> None:
         name for pair in pairs for passage in pair["passages"] for name, text in texts.items() if passage in text
     )
     assert set(used) == set(texts), used
+
+
+@pytest.mark.parametrize("name", ["verifier_holdout.jsonl", "verifier_holdout2.jsonl", "verifier_holdout3.jsonl"])
+def test_held_out_sets_are_balanced_and_cut_from_the_articles(name: str) -> None:
+    rows = [json.loads(line) for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = article_texts().values()
+    assert len({row["id"] for row in rows}) == len(rows) >= 80
+    for row in rows:
+        assert set(row) == FIELDS and row["lang"] in LANGS and row["label"] in LABELS, row["id"]
+        for passage in row["passages"]:
+            assert any(passage in text for text in texts), (row["id"], passage[:60])
+    cells = Counter((row["lang"], row["label"]) for row in rows)
+    for lang in LANGS:
+        assert cells[(lang, "contradicted")] >= 10 and cells[(lang, "supported")] >= 10, cells
+        assert cells[(lang, "not_enough_info")] >= 5, cells
