@@ -18,7 +18,11 @@ pytestmark = [pytest.mark.real, pytest.mark.quality]
 
 FLOOR = json.loads((ROOT / "eval" / "quality_floor.json").read_text())
 PAIR_FILES = (
-    "verifier_pairs.jsonl", "verifier_holdout.jsonl", "verifier_holdout2.jsonl", "verifier_holdout3.jsonl"
+    "verifier_pairs.jsonl",
+    "verifier_holdout.jsonl",
+    "verifier_holdout2.jsonl",
+    "verifier_holdout3.jsonl",
+    "verifier_holdout4.jsonl",
 )
 
 

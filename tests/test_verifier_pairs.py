@@ -169,7 +169,7 @@ def test_both_articles_are_used(pairs: list[dict]) -> None:
     assert set(used) == set(texts), used
 
 
-@pytest.mark.parametrize("name", ["verifier_holdout.jsonl", "verifier_holdout2.jsonl", "verifier_holdout3.jsonl"])
+@pytest.mark.parametrize("name", [f"verifier_holdout{n}.jsonl" for n in ("", "2", "3", "4")])
 def test_held_out_sets_are_balanced_and_cut_from_the_articles(name: str) -> None:
     rows = [json.loads(line) for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = article_texts().values()
