@@ -335,10 +335,7 @@ class SignalVerifier(Verifier):
             if speakers and on_topic:
                 claimed = Evidence.of([text])
                 nearest_first = [*reversed(key_terms(quoted.text).names), *reversed(key_terms(quoting).names)]
-                rival = next(
-                    (n for n in nearest_first if not claimed.has_name(n) and n.upper() not in ROLE_WORDS and not is_place(n)),
-                    None,
-                )
+                rival = next((n for n in nearest_first if _is_party(n) and not claimed.has_name(n)), None)
                 if rival:
                     return contradicted(f"{rival}, not {speakers[0]}, said it in the passage")
 
@@ -408,6 +405,11 @@ class SignalVerifier(Verifier):
 ROLE_WORDS = frozenset({"CEO", "CFO", "CTO", "COO", "AI", "LLM", "IT", "PR", "ICT"})
 
 
+def _is_party(name: str) -> bool:
+    """A person or company that can say or own something: neither a place nor a role word."""
+    return name.upper() not in ROLE_WORDS and not is_place(name)
+
+
 _QUOTED = re.compile(r"[\"“„«]([^\"”«»]{12,})[\"”»]")
 
 
@@ -422,7 +424,7 @@ def _speech_content(claim: str, least_words: int = 4) -> str:
 
 
 # Speech verbs whose following name is what is named, not who speaks ("noemde R1 ...").
-_NAMING_VERBS = frozenset("noemde noemden noemt noemen called calls call".split())
+_NAMING_VERBS = frozenset({"noemde", "noemt", "called", "calls"})
 
 
 def _near_speech(claim: str, name: str, reach: int = 4) -> bool:
@@ -659,7 +661,7 @@ def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -
     the amount in its sentence or the one before, else the first name there."""
     possessive = _POSSESSIVE_START.match(claim)  # "Meta's stock ...": a name as first word
     names = [n for n in (*([possessive.group(1)] if possessive else []), *terms.names)
-             if not is_place(n) and n.upper() not in ROLE_WORDS]
+             if _is_party(n)]
     if not names:
         return None
     claim_tokens = _tokens(claim)
@@ -685,7 +687,7 @@ def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -
             continue
         texts, position = holders[0]
         context = " ".join(texts)
-        others = [n for n in names_in(context, _used_as_names(units)) if not is_place(n) and n.upper() not in ROLE_WORDS]
+        others = [n for n in names_in(context, _used_as_names(units)) if _is_party(n)]
         stated = _owner(_tokens(context), position, others) or next(iter(others), None)
         if stated and not name_matches(owner, stated):
             return f"number {number} belongs to {stated} in the passage, not {owner}"

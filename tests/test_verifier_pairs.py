@@ -47,8 +47,8 @@ MAIN_CONTRADICTIONS = (
 SECOND_SENTENCE = re.compile(r"[.!?]\s+[A-Z\u201c\"]")
 
 
-def load_pairs() -> list[dict]:
-    lines = PAIRS.read_text(encoding="utf-8").splitlines()
+def load_pairs(path: Path = PAIRS) -> list[dict]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
@@ -171,7 +171,7 @@ def test_both_articles_are_used(pairs: list[dict]) -> None:
 
 @pytest.mark.parametrize("name", [f"verifier_holdout{n}.jsonl" for n in ("", "2", "3", "4")])
 def test_held_out_sets_are_balanced_and_cut_from_the_articles(name: str) -> None:
-    rows = [json.loads(line) for line in (ROOT / "eval" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = load_pairs(ROOT / "eval" / name)
     texts = article_texts().values()
     assert len({row["id"] for row in rows}) == len(rows) >= 80
     for row in rows:
