@@ -133,25 +133,32 @@ def _digits(text: str) -> str:
     return _NUMBER_WORD.sub(lambda m: _NUMBER_WORDS[m.group(1).lower()], text)
 
 
-# A qualifier right before a number puts the value below or above it.
+# A qualifier right before a number puts the value below, above or near it.
 _BELOW = r"net geen|bijna|nagenoeg|krap|minder dan|nog geen|just under|nearly|almost|less than|under|below|barely"
 _ABOVE = r"ruim|meer dan|iets meer dan|just over|over|more than|above|upwards of|at least|minstens|minimaal"
+_NEAR = r"ongeveer|circa|zo'n|zowat|pakweg|grofweg|omstreeks|rond|about|around|roughly|approximately|some"
 _QUALIFIED = re.compile(
-    rf"\b(?:(?P<below>{_BELOW})|(?P<above>{_ABOVE}))\s+(?P<number>\d+(?:[.,]\d+)*)", re.IGNORECASE
+    rf"\b(?:(?P<below>{_BELOW})|(?P<above>{_ABOVE})|(?P<near>{_NEAR}))\s+(?:[$€£]\s?)?(?P<number>\d+(?:[.,]\d+)*)",
+    re.IGNORECASE,
 )
 
 
 def _qualifiers(text: str) -> dict[str, str]:
+    """Each qualified number with the side its word puts the value: "below", "above" or "near"."""
     return {
-        normalise_number(m.group("number")): "below" if m.group("below") else "above"
+        normalise_number(m.group("number")): next(side for side in ("below", "above", "near") if m.group(side))
         for m in _QUALIFIED.finditer(text)
     }
 
 
+def _directional_qualifiers(text: str) -> dict[str, str]:
+    return {number: side for number, side in _qualifiers(text).items() if side != "near"}
+
+
 def _qualifier_clash(claim: str, passages: str) -> str | None:
     """"just over 17 percent" where the passage says "net geen 17 procent"."""
-    stated = _qualifiers(passages)
-    for number, side in _qualifiers(claim).items():
+    stated = _directional_qualifiers(passages)
+    for number, side in _directional_qualifiers(claim).items():
         if stated.get(number) and stated[number] != side:
             return f"the claim puts {number} {side}, the passage {stated[number]}"
     return None
@@ -173,7 +180,7 @@ def may_conflict(a: str, b: str) -> bool:
         return True
     if {_direction(w) for w in _words(a)} - {0} and {_direction(w) for w in _words(b)} - {0}:
         return True
-    if set(_qualifiers(a).values()) | set(_qualifiers(b).values()):
+    if set(_directional_qualifiers(a).values()) | set(_directional_qualifiers(b).values()):
         return True
     if _FRACTION.search(a) and _FRACTION.search(b):
         return True
@@ -269,6 +276,23 @@ class SignalVerifier(Verifier):
         def not_enough(reason: str) -> Verdict:
             return Verdict("not_enough_info", round(min(1.0, 1.0 - top + 0.5), 4), reason)
 
+        def opposite_meaning() -> str | None:
+            """Direction or an opposite quality against the best-matching sentence."""
+            return _direction_clash(text, best.text, terms.names) or _antonym_clash(text, window)
+
+        def statement_clash() -> str | None:
+            """Negation, direction or an opposite quality against the best-matching sentence."""
+            close = [u.text for u, score in zip(units, scores) if score >= scores[best_index] - 0.03]
+            opposite = _negated_opposite(text, window)  # "niet groot" for "bescheiden"
+            if _negated(text) and not _negated(window) and not opposite:
+                return "negation: the claim is negative, the passage is not"
+            scoped = None if opposite else _negation_scope_clash(text, window)
+            if scoped:
+                return scoped
+            if not _negated(text) and any(_negated(s) and not _negated_opposite(s, text) for s in close):
+                return "negation: the passage is negative, the claim is not"
+            return opposite_meaning()
+
         passage_amounts = amounts(everything.text)
         for number, exponent in sorted(amounts(text)):
             others = {e for n, e in passage_amounts if n == number}
@@ -285,6 +309,12 @@ class SignalVerifier(Verifier):
             rivals = [self._rival(k, t, text, window, local, best.text) for k, t in missing]
             if on_topic and substituted and all(rivals):
                 return contradicted(f"{kind} {term} where the passage says {rival}")
+            # Who is said to say it ("Volgens Inbona", "DeepSeek" for "de app") may be left
+            # implicit by the passages; what is said still must not mean the opposite. Not
+            # negation: a claim that brings new names often negates something else.
+            clash = opposite_meaning() if on_topic and all(k == "name" for k, _ in missing) else None
+            if clash:
+                return contradicted(f"{clash} ({kind} {term} is not in the passages)")
             return not_enough(f"{kind} {term} not in the passages")
 
         qualifier = _qualifier_clash(text, everything.text)
@@ -340,16 +370,7 @@ class SignalVerifier(Verifier):
                     return contradicted(f"{rival}, not {speakers[0]}, said it in the passage")
 
         if on_topic:
-            close = [u.text for u, score in zip(units, scores) if score >= scores[best_index] - 0.03]
-            opposite = _negated_opposite(text, window)  # "niet groot" for "bescheiden"
-            if _negated(text) and not _negated(window) and not opposite:
-                return contradicted("negation: the claim is negative, the passage is not")
-            scoped = None if opposite else _negation_scope_clash(text, window)
-            if scoped:
-                return contradicted(scoped)
-            if not _negated(text) and any(_negated(s) and not _negated_opposite(s, text) for s in close):
-                return contradicted("negation: the passage is negative, the claim is not")
-            clash = _direction_clash(text, best.text, terms.names) or _antonym_clash(text, window)
+            clash = statement_clash()
             if clash:
                 return contradicted(clash)
 
@@ -366,7 +387,11 @@ class SignalVerifier(Verifier):
 
     @staticmethod
     def _missing_terms(text: str, terms: KeyTerms, evidence: Evidence) -> list[tuple[str, str]]:
-        restated = _fraction_percents(text, evidence.text) | _same_values(text, evidence.text)
+        restated = (
+            _fraction_percents(text, evidence.text)
+            | _same_values(text, evidence.text)
+            | _rounded(text, evidence.text)
+        )
         missing = [("number", n) for n in terms.numbers if n not in evidence.numbers and n not in restated]
         missing += [("date", d) for d in terms.dates if d not in evidence.dates]
         missing += [
@@ -479,6 +504,44 @@ def _same_values(claim: str, passages: str) -> set[str]:
     "589.000.000.000 dollar" where they say "589 miljard dollar"."""
     stated = {value.normalize() for value in _values(passages).values()}
     return {number for number, value in _values(claim).items() if value.normalize() in stated}
+
+
+def _valued(text: str) -> dict[str, set[tuple[str, Decimal]]]:
+    """Each number of a text with what it counts and its value: an amount scaled by its
+    magnitude word ("632 miljoen" is 6.32e8), a percentage or a plain number as itself."""
+    scaled: dict[str, set[Decimal]] = {}
+    for number, exponent in amounts(text):
+        scaled.setdefault(number, set()).add(Decimal(number).scaleb(exponent))
+    valued: dict[str, set[tuple[str, Decimal]]] = {}
+    for number, kinds in number_kinds(text).items():
+        for kind in kinds - {"year"}:
+            values = scaled.get(number, set()) if kind == "amount" else {Decimal(number)}
+            valued.setdefault(number, set()).update((kind, value) for value in values)
+    return valued
+
+
+# How far a rounded number may be from the value it rounds, by the side its word puts it.
+_ROUNDING_TOLERANCE = {"near": Decimal("0.05"), "above": Decimal("0.15"), "below": Decimal("0.15")}
+
+
+def _rounds(claimed: Decimal, stated: Decimal, side: str) -> bool:
+    if claimed <= 0 or abs(stated - claimed) > _ROUNDING_TOLERANCE[side] * claimed:
+        return False
+    return side == "near" or (stated >= claimed if side == "above" else stated <= claimed)
+
+
+def _rounded(claim: str, passages: str) -> set[str]:
+    """The claim's qualified numbers that round a value of the same kind in the passages,
+    on the side their word says: "ruim 560 miljard euro" for "561,7 miljard euro", "roughly
+    $0.63 billion" for "632 miljoen dollar"; "bijna 600" is not 610."""
+    stated = [pair for pairs in _valued(passages).values() for pair in pairs]
+    claimed = _valued(claim)
+    return {
+        number
+        for number, side in _qualifiers(claim).items()
+        for kind, value in claimed.get(number, ())
+        if any(kind == stated_kind and _rounds(value, stated_value, side) for stated_kind, stated_value in stated)
+    }
 
 
 _FRACTION_PERCENTS = {"1/2": {"50"}, "1/3": {"33", "33.3"}, "1/4": {"25"}, "1/5": {"20"}, "1/10": {"10"}}

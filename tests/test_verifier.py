@@ -59,6 +59,14 @@ def test_a_reversed_direction_is_a_contradiction(verifier):
     assert verdict.label == "contradicted" and "direction" in verdict.reason
 
 
+def test_a_contradicted_statement_is_a_contradiction_whoever_the_passages_leave_unnamed(verifier):
+    claim = "Volgens analist Jan Peeters zagen andere techreuzen, zoals Apple en Meta, hun waarde {}."
+    verdict = verifier.verify(claim.format("dalen"), [PASSAGE])
+    assert verdict.label == "contradicted" and "Jan Peeters" in verdict.reason
+    # an unnamed source saying what the passage says is still not in the passages
+    assert label(verifier, claim.format("stijgen")) == "not_enough_info"
+
+
 def test_a_negated_claim_is_a_contradiction_but_idioms_are_not_negations(verifier):
     assert label(verifier, "Het aandeel verloor geen 589 miljard dollar aan waarde.") == "contradicted"
     # "een nooit gezien verlies" is a record loss, not a negation
@@ -159,6 +167,18 @@ def test_an_amount_written_in_another_magnitude_is_the_same_amount(verifier):
     sentence = "Het aandeel verloor {} dollar (561,7 miljard euro) aan waarde, een record in de Amerikaanse beursgeschiedenis."
     assert label(verifier, sentence.format("589.000.000.000")) == "supported"
     assert label(verifier, sentence.format("589.000.000")) != "supported"
+
+
+def test_a_rounded_amount_is_supported_only_on_the_side_its_word_says(verifier):
+    sentence = "Het aandeel verloor {} aan waarde, een record in de Amerikaanse beursgeschiedenis."
+    assert label(verifier, sentence.format("ruim 560 miljard euro")) == "supported"
+    assert label(verifier, sentence.format("bijna 600 miljard dollar")) == "supported"
+    assert label(verifier, sentence.format("ongeveer 0,59 biljoen dollar")) == "supported"
+    # the value is not above, below or near the rounded number
+    assert label(verifier, sentence.format("ruim 600 miljard dollar")) == "contradicted"
+    assert label(verifier, sentence.format("ongeveer 700 miljard dollar")) == "contradicted"
+    # without a rounding word the number must be the passage's own
+    assert label(verifier, sentence.format("560 miljard euro")) == "contradicted"
 
 
 def test_a_percentage_restating_a_fraction_of_the_passage_is_supported(verifier):
