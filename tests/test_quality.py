@@ -23,6 +23,7 @@ PAIR_FILES = (
     "verifier_holdout2.jsonl",
     "verifier_holdout3.jsonl",
     "verifier_holdout4.jsonl",
+    "verifier_holdout5.jsonl",
 )
 
 
