@@ -17,14 +17,7 @@ from rag.verifier import SignalVerifier
 pytestmark = [pytest.mark.real, pytest.mark.quality]
 
 FLOOR = json.loads((ROOT / "eval" / "quality_floor.json").read_text())
-PAIR_FILES = (
-    "verifier_pairs.jsonl",
-    "verifier_holdout.jsonl",
-    "verifier_holdout2.jsonl",
-    "verifier_holdout3.jsonl",
-    "verifier_holdout4.jsonl",
-    "verifier_holdout5.jsonl",
-)
+PAIR_FILES = sorted(path.name for path in (ROOT / "eval").glob("verifier_*.jsonl"))  # every labelled pair set
 
 
 @pytest.fixture(scope="module")

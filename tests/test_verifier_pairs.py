@@ -169,7 +169,7 @@ def test_both_articles_are_used(pairs: list[dict]) -> None:
     assert set(used) == set(texts), used
 
 
-@pytest.mark.parametrize("name", [f"verifier_holdout{n}.jsonl" for n in ("", "2", "3", "4", "5")])
+@pytest.mark.parametrize("name", sorted(path.name for path in (ROOT / "eval").glob("verifier_holdout*.jsonl")))
 def test_held_out_sets_are_balanced_and_cut_from_the_articles(name: str) -> None:
     rows = load_pairs(ROOT / "eval" / name)
     texts = article_texts().values()
