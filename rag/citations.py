@@ -122,7 +122,7 @@ _DUTCH_DATE_WORDS = frozenset(dutch for pairs in (MONTHS, WEEKDAYS) for _, dutch
 
 MONTH_PATTERN = "|".join(dict.fromkeys(word for pair in MONTHS for word in pair))  # regex alternation
 _ENGLISH_MONTHS = frozenset(english for english, _ in MONTHS)
-_WEEKDAY_NAMES = frozenset(english for english, _ in WEEKDAYS)
+WEEKDAY_NAMES = frozenset(english for english, _ in WEEKDAYS)
 # "27 januari", "27th of January", "January 27", "January 27th"
 _DAY_OF_MONTH = re.compile(
     rf"\b(?:([0-3]?\d)(?:st|nd|rd|th|ste|de|e)?\s+(?:of\s+)?({MONTH_PATTERN})"
@@ -159,6 +159,13 @@ GAZETTEER: tuple[tuple[str, ...], ...] = (
     ("United Kingdom", "UK", "Britain", "British", "Verenigd Koninkrijk", "Brits", "Britse"),
     ("Germany", "German", "Duitsland", "Duits", "Duitse"),
     ("France", "French", "Frankrijk", "Frans", "Franse"),
+    ("Australia", "Australian", "Australians", "Australië", "Australisch", "Australische"),
+    ("Japan", "Japanese", "Japans", "Japanse"),
+    ("Taiwan", "Taiwanese", "Taiwanees"),
+    ("South Korea", "Korea", "Korean", "Zuid-Korea", "Koreaans", "Koreaanse"),
+    ("India", "Indian", "Indiaas", "Indiase"),
+    ("Russia", "Russian", "Rusland", "Russisch", "Russische"),
+    ("Canada", "Canadian", "Canadees", "Canadese"),
     ("Wall Street",),
     ("Silicon Valley",),
 )
@@ -515,7 +522,9 @@ GAZETTEER_PATTERNS: tuple[tuple[tuple[str, re.Pattern[str]], ...], ...] = tuple(
     for group in (*GAZETTEER, *INSTITUTIONS)
 )
 _PLACE_PATTERNS = GAZETTEER_PATTERNS[: len(GAZETTEER)]
-_FUNCTION_WORDS = DUTCH_WORDS | ENGLISH_WORDS
+# Words that are no names when capitalised: the languages' common words, and pronouns both
+# languages share ("We komen ...").
+FUNCTION_WORDS = DUTCH_WORDS | ENGLISH_WORDS | {"we", "men"}
 
 
 def key_terms(sentence: str) -> KeyTerms:
@@ -607,7 +616,7 @@ def _is_name(word: str, at_start: bool) -> bool:
     if len(word) < 2 or word.islower():
         return False
     titlecase = word[0].isupper() and word[1:].islower()
-    if titlecase and (at_start or word.lower() in _FUNCTION_WORDS):
+    if titlecase and (at_start or word.lower() in FUNCTION_WORDS):
         return False
     return True
 
@@ -738,7 +747,7 @@ def check_sentence(
 def rival_dates(date: str, dates: Iterable[str]) -> list[str]:
     """The other dates of `date`'s kind among `dates` (weekdays for a weekday, months
     otherwise), sorted: what `date` may have replaced."""
-    kind = _WEEKDAY_NAMES if date in _WEEKDAY_NAMES else _ENGLISH_MONTHS
+    kind = WEEKDAY_NAMES if date in WEEKDAY_NAMES else _ENGLISH_MONTHS
     return sorted(d for d in dates if d in kind and d != date)
 
 
@@ -760,7 +769,7 @@ def _replaced_by_the_question(text: str, terms: KeyTerms, cited: Evidence, where
                 if rivals:
                     return f"{_RIVAL_KINDS[kind]} {number} differs from cited passages {where} ({' or '.join(rivals)})"
     for date in terms.dates:
-        if date not in _WEEKDAY_NAMES or date in cited.dates:
+        if date not in WEEKDAY_NAMES or date in cited.dates:
             continue
         rivals = rival_dates(date, cited.dates - set(terms.dates))
         if rivals:

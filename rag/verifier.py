@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Callable, Literal, Sequence
 
@@ -20,8 +20,11 @@ import numpy as np
 
 from rag.citations import (
     DEFAULT_MIN_SIMILARITY,
+    FUNCTION_WORDS,
     MARKER,
     NUMBER,
+    ROLES,
+    WEEKDAY_NAMES,
     WORD,
     GAZETTEER_PATTERNS,
     Evidence,
@@ -43,9 +46,8 @@ from rag.config import Settings
 from rag.embedding import Embedder, VectorMemo
 from rag.errors import ConfigError
 from rag.generation import ChatMessage, Generator
-from rag.language import DUTCH_WORDS, ENGLISH_WORDS, detect_language
+from rag.language import detect_language
 
-FUNCTION_WORDS = DUTCH_WORDS | ENGLISH_WORDS
 
 VerdictLabel = Literal["supported", "contradicted", "not_enough_info"]
 VERDICT_LABELS: tuple[VerdictLabel, ...] = ("supported", "contradicted", "not_enough_info")
@@ -95,7 +97,8 @@ _UP_WORDS = frozenset(
     "grows growth climbed climb jumped jump surged surge soared soar rallied rally higher up "
     "recover recovered recovers recovery rebound rebounded toenemen toeneemt "
     "aanwakkeren aanwakkert wakkert versterkt versterken versterkte fuel fuels fuelled boost "
-    "boosts boosted strengthen strengthens strengthened stimulate stimulates rijker richer".split()
+    "boosts boosted strengthen strengthens strengthened stimulate stimulates rijker richer "
+    "opveren opveerde opveerden veert toenam toenamen aangroeien aangegroeid".split()
 )
 _DOWN_WORDS = frozenset(
     "daalde daalden gedaald daalt dalen daling zakte zakten gezakt zakt verloor verloren "
@@ -106,7 +109,9 @@ _DOWN_WORDS = frozenset(
     "shrank shrink shrinks crash crashed onderuit afnemen afneemt dempen dempend dempt "
     "afremmen remt ondermijnt ondermijnen ondermijnde verzwakt verzwakken dampen dampens "
     "dampened undermine undermines undermined weaken weakens weakened slow slows shed armer "
-    "poorer temperen tempert temper tempers".split()
+    "poorer temperen tempert temper tempers slinken slinkt slonk slonken geslonken krimpen "
+    "krimpt kromp krompen gekrompen verdampen verdampt verdampte verdampten inboeten "
+    "ingeboet wiped erased".split()
 )
 _UP_SUFFIXES = ("stijging", "winst", "groei")
 _DOWN_SUFFIXES = ("daling", "verlies", "val")
@@ -268,7 +273,8 @@ class SignalVerifier(Verifier):
         on_topic = top >= self.on_topic_similarity
         everything = Evidence.of(texts)
         local = Evidence.of([window])
-        terms = key_terms(text)
+        terms = _with_leading_name(text, key_terms(text), everything)
+        subject = terms.names[0] if terms.names else ""  # the claim's first name: who it is about
 
         def contradicted(reason: str) -> Verdict:
             return Verdict("contradicted", round(min(1.0, top), 4), reason)
@@ -302,11 +308,15 @@ class SignalVerifier(Verifier):
         missing = _merge_adjacent_names(text, self._missing_terms(text, terms, everything))
         if missing:
             kind, term = missing[0]
-            rival = self._rival(kind, term, text, window, local, best.text)
+            rival = self._rival(kind, term, text, window, local, best.text, subject)
             # One changed element with a rival in its place is a substitution; more missing
             # terms mean the claim talks about something the passages do not cover.
-            substituted = len(missing) == 1 or all(k == "number" for k, _ in missing)
-            rivals = [self._rival(k, t, text, window, local, best.text) for k, t in missing]
+            # "Also" adds a party to what the passages say ("Japanese chip stocks also fell"):
+            # a new name beside theirs, not one in their place.
+            substituted = (len(missing) == 1 or all(k == "number" for k, _ in missing)) and not (
+                kind == "name" and _added(text, term)
+            )
+            rivals = [self._rival(k, t, text, window, local, best.text, subject) for k, t in missing]
             if on_topic and substituted and all(rivals):
                 return contradicted(f"{kind} {term} where the passage says {rival}")
             # Who is said to say it ("Volgens Inbona", "DeepSeek" for "de app") may be left
@@ -323,6 +333,9 @@ class SignalVerifier(Verifier):
         fraction = _fraction_clash(text, everything.text)
         if fraction and on_topic:
             return contradicted(fraction)
+        bounded = _bounded_record_clash(text, best.text)
+        if bounded and on_topic:
+            return contradicted(bounded)
 
         if on_topic:
             # Present somewhere in the passages but not where the claim's statement is made.
@@ -330,10 +343,9 @@ class SignalVerifier(Verifier):
                 u.text for u in units if u.passage == best.passage and abs(u.sentence - best.sentence) <= 2
             )])
             displaced = _merge_adjacent_names(text, self._missing_terms(text, terms, wide))
-            subject = terms.names[:1]
-            if len(displaced) == 1 and (displaced[0][0] != "name" or displaced[0][1].split()[0] in subject):
+            if len(displaced) == 1 and (displaced[0][0] != "name" or displaced[0][1].split()[0] == subject):
                 kind, term = displaced[0]
-                rival = self._rival(kind, term, text, window, local, best.text)
+                rival = self._rival(kind, term, text, window, local, best.text, subject)
                 if rival:
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
             swap = (
@@ -393,7 +405,13 @@ class SignalVerifier(Verifier):
             | _rounded(text, evidence.text)
         )
         missing = [("number", n) for n in terms.numbers if n not in evidence.numbers and n not in restated]
-        missing += [("date", d) for d in terms.dates if d not in evidence.dates]
+        # A weekday is the article's context ("maandag" in a report from that Monday) when the
+        # passages name no weekday to compare it with; a rival weekday still contradicts it.
+        stated_weekdays = evidence.dates & WEEKDAY_NAMES
+        missing += [
+            ("date", d) for d in terms.dates
+            if d not in evidence.dates and (d not in WEEKDAY_NAMES or stated_weekdays)
+        ]
         missing += [
             ("name", n) for n in terms.names if n.upper() not in ROLE_WORDS and not evidence.has_name(n)
         ]
@@ -401,14 +419,17 @@ class SignalVerifier(Verifier):
 
     @staticmethod
     def _rival(
-        kind: str, term: str, claim: str, window: str, local: Evidence, best_sentence: str
+        kind: str, term: str, claim: str, window: str, local: Evidence, best_sentence: str, subject: str
     ) -> str | None:
         """A term of the same kind in the best-matching passage window that the claim does
         not contain: what the claim's term probably replaced."""
         if kind == "name":
-            # A replaced name stands where the claim's name would: in the best-matching sentence.
-            window = best_sentence
-            local = Evidence.of([best_sentence])
+            # A replaced name stands where the claim's name would: in the best-matching sentence;
+            # when that is a quote, the claim's subject may stand for its speaker, whom the
+            # sentences around it name.
+            if not (_QUOTE_MARK.search(best_sentence) and term.split()[0] == subject):
+                window = best_sentence
+            local = Evidence.of([window])
         if kind == "number":
             claim_kinds = number_kinds(claim)
             rivals = rival_numbers(claim_kinds, number_kinds(window), claim_kinds.get(term, {"plain"}))
@@ -426,8 +447,41 @@ class SignalVerifier(Verifier):
         return None
 
 
+_ADDITIVE = frozenset({"ook", "eveneens", "evenmin", "also", "too", "likewise"})
+
+
+def _added(claim: str, name: str, reach: int = 3) -> bool:
+    """Whether "ook" or "also" stands within `reach` words of `name`: "ook Intel", "Japanese
+    chip stocks also fell" add a party to the passages' ones."""
+    words = [fold(w) for w in WORD.findall(claim)]
+    first = fold(name.split()[0])
+    return any(
+        w == first and any(v in _ADDITIVE for v in words[max(0, i - reach) : i + reach + 1])
+        for i, w in enumerate(words)
+    )
+
 # Capitalised abbreviations that name a role or a field, not a party.
 ROLE_WORDS = frozenset({"CEO", "CFO", "CTO", "COO", "AI", "LLM", "IT", "PR", "ICT"})
+
+
+# "Google chief executive Sam Altman", "Nvidia-topman Jensen Huang": a first word that
+# qualifies a role names a company, although a sentence's first word is not taken as a name.
+_ROLE_AFTER_FIRST_WORD = re.compile(
+    r"^([A-Z][\w.&]+)(?i:\s+(?:" + "|".join(re.escape(r) for english, _ in ROLES for r in english)
+    + r")\b|-(?:" + "|".join(dutch for _, dutch_words in ROLES for dutch in dutch_words) + r")\b)",
+)
+
+
+def _with_leading_name(text: str, terms: KeyTerms, evidence: Evidence) -> KeyTerms:
+    """`terms` with the company of a leading role when the passages know the person holding
+    it: then the role's company is checked too ("Google" for OpenAI's Sam Altman)."""
+    first = _ROLE_AFTER_FIRST_WORD.match(text)
+    if not first or first.group(1) in terms.names or fold(first.group(1)) in FUNCTION_WORDS:
+        return terms
+    holder = next(iter(join_adjacent_names(text, terms.names)), "")
+    if not holder or not all(evidence.has_name(part) for part in holder.split()):
+        return terms
+    return replace(terms, names=(first.group(1), *terms.names))
 
 
 def _is_party(name: str) -> bool:
@@ -435,6 +489,7 @@ def _is_party(name: str) -> bool:
     return name.upper() not in ROLE_WORDS and not is_place(name)
 
 
+_QUOTE_MARK = re.compile(r"[\"“”„«»]")
 _QUOTED = re.compile(r"[\"“„«]([^\"”«»]{12,})[\"”»]")
 
 
@@ -445,7 +500,23 @@ def _speech_content(claim: str, least_words: int = 4) -> str:
         return quoted.group(1)
     verb = _SPEECH.search(claim)
     after = claim[verb.end():] if verb else ""
+    if verb and fold(verb.group(0)) in _SOURCE_WORDS:
+        after = _after_source(after)
     return after if len(after.split()) >= least_words else claim
+
+
+# "Volgens X ..." and "According to X ...": what follows X is what X says.
+_SOURCE_WORDS = frozenset({"volgens", "according"})
+
+
+def _after_source(text: str, reach: int = 6) -> str:
+    """The words after the first person or company named within `reach` words: "de
+    Australische minister Ed Husic is ..." -> "is ..."; the text itself when none is named."""
+    head = " ".join(text.split()[:reach])
+    names = [n for n in join_adjacent_names(head, key_terms(head).names) if _is_party(n)]
+    if not names:
+        return text
+    return text[text.index(names[0]) + len(names[0]):].lstrip(" ,")
 
 
 # Speech verbs whose following name is what is named, not who speaks ("noemde R1 ...").
@@ -561,6 +632,32 @@ def _fraction_clash(claim: str, passages: str) -> str | None:
     stated = {_FRACTIONS[m.group(1).lower()] for m in _FRACTION.finditer(passages)}
     if claimed and stated and not claimed & stated:
         return f"fraction {min(claimed)} where the passages say {min(stated)}"
+    return None
+
+
+# "ever", "in its history", "ooit", "record": a superlative without bounds ("ever larger" is none).
+_ALL_TIME = re.compile(
+    r"\bever\b(?!\s+(?:more|larger|bigger|greater|higher|since))|\b(?:ooit|aller tijden|all[- ]time|"
+    r"history|record)\b|geschiedenis",
+    re.IGNORECASE,
+)
+_SINCE = re.compile(r"\b(?:sinds|since)\b", re.IGNORECASE)
+_SUPERLATIVE = re.compile(
+    r"\b(?:grootste|hoogste|laagste|sterkste|zwaarste|diepste|slechtste|beste|steilste|biggest|"
+    r"largest|steepest|sharpest|worst|highest|lowest|deepest|heaviest|best)\b",
+    re.IGNORECASE,
+)
+
+
+def _bounded_record_clash(claim: str, sentence: str) -> str | None:
+    """"the steepest in the company's history" where the passage says "de grootste daling
+    sinds maart 2020": a superlative since a date is no record of all time."""
+    if not _ALL_TIME.search(claim) or _SINCE.search(claim) or _ALL_TIME.search(sentence):
+        return None
+    since = _SINCE.search(sentence)
+    if since and _SUPERLATIVE.search(sentence[: since.start()]):
+        bound = " ".join(sentence[since.start():].split()[:3]).rstrip(",.;")
+        return f"the claim says of all time, the passage says {bound}"
     return None
 
 
@@ -819,9 +916,10 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
     for a, b in (
         (
             "groot grote groter grotere grootst grootste omvangrijk omvangrijke enorm enorme "
-            "large larger largest big bigger biggest huge sizeable substantial",
+            "large larger largest big bigger biggest huge sizeable substantial heavily massive "
+            "massively hefty",
             "klein kleine kleiner kleinere kleinst kleinste bescheiden gering geringe "
-            "small smaller smallest modest",
+            "small smaller smallest modest modestly slight slightly",
         ),
         (
             "duur dure duurder duurdere duurst duurste expensive costly pricey",

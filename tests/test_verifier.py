@@ -77,6 +77,17 @@ def test_a_changed_weekday_is_a_contradiction(verifier):
     assert label(verifier, "Nvidia heeft dinsdag een nooit gezien verlies geleden op de beurs.") == "contradicted"
 
 
+def test_a_weekday_the_passages_do_not_state_is_the_articles_context(verifier):
+    passage = "Meta-oprichter Mark Zuckerberg zag zijn fortuin juist toenemen met 4,3 miljard dollar."
+    claim = "Mark Zuckerberg zag zijn fortuin maandag toenemen met 4,3 miljard dollar."
+    assert label(verifier, claim, [passage]) == "supported"
+    verdict = verifier.verify("Het fortuin van Mark Zuckerberg slonk maandag met 4,3 miljard dollar.", [passage])
+    assert verdict.label == "contradicted" and "slonk" in verdict.reason
+    # a weekday the passages do state is still checked
+    dated = passage.replace("zag zijn fortuin", "zag dinsdag zijn fortuin")
+    assert label(verifier, claim, [dated]) == "contradicted"
+
+
 def test_a_quote_given_to_the_wrong_speaker_is_a_contradiction(verifier):
     verdict = verifier.verify("\u201cHet is een indrukwekkend model\u201d, schreef Viaene.", [QUOTE])
     assert verdict.label == "contradicted" and "Altman" in verdict.reason
@@ -102,6 +113,51 @@ def test_the_quoting_sentence_is_the_one_closest_to_what_is_said(verifier):
     assert verdict.label == "contradicted" and verdict.reason == "Altman, not Pieter Viaene, said it in the passage"
     claim = "Topman Sam Altman van OpenAI schreef: \u201cHet is een indrukwekkend model\u201d."
     assert label(verifier, claim, [other, QUOTE]) == "supported"
+
+
+def test_what_follows_volgens_and_the_source_is_what_the_source_says(verifier):
+    passage = (
+        "De Amerikaanse president Donald Trump noemde de app een wake-upcall voor de techbedrijven. "
+        "De Australische minister Ed Husic roept op voorzichtig te zijn met de app."
+    )
+    verdict = verifier.verify(
+        "Volgens de Australische minister Ed Husic is de app een wake-upcall voor de techbedrijven.", [passage]
+    )
+    assert verdict.label == "contradicted" and verdict.reason == "Trump, not Ed Husic, said it in the passage"
+    claim = "Volgens president Donald Trump is de app een wake-upcall voor de techbedrijven."
+    assert label(verifier, claim, [passage]) == "supported"
+
+
+def test_the_speaker_of_a_quote_stands_in_for_the_claims_subject(verifier):
+    # The quoting sentence names no one ("stelde hij"); the sentence before names its speaker.
+    passage = (
+        "Sam Altman, de CEO van OpenAI, prees zijn nieuwe concurrent. \u201cWij zullen uiteraard "
+        "veel betere modellen leveren\u201d, stelde hij op X."
+    )
+    claim = "{} stelde op X dat zij uiteraard veel betere modellen zullen leveren."
+    verdict = verifier.verify(claim.format("Jensen Huang"), [passage])
+    assert verdict.label == "contradicted" and verdict.reason.endswith("where the passage says Altman")
+    assert label(verifier, claim.format("Sam Altman"), [passage]) == "supported"
+
+
+def test_a_company_before_a_role_is_checked_for_the_person_holding_it(verifier):
+    verdict = verifier.verify("Google-topman Sam Altman reageerde op sociale media.", [QUOTE])
+    assert verdict.label == "contradicted" and verdict.reason.startswith("name Google where")
+    assert label(verifier, "OpenAI-topman Sam Altman reageerde op sociale media.", [QUOTE]) == "supported"
+
+
+def test_a_name_added_with_also_lacks_information_rather_than_replacing_one(verifier):
+    claim = "Tegelijk zagen andere techreuzen, zoals Apple en {}, hun waarde stijgen."
+    assert label(verifier, claim.format("Intel")) == "contradicted"  # Intel in Meta's place
+    assert label(verifier, claim.format("ook Intel")) == "not_enough_info"
+
+
+def test_a_superlative_since_a_date_is_no_record_of_all_time(verifier):
+    passage = "Het aandeel van Nvidia verloor maandag net geen 17 procent, de grootste daling sinds maart 2020."
+    verdict = verifier.verify("Het aandeel van Nvidia verloor maandag net geen 17 procent, de grootste daling ooit.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "the claim says of all time, the passage says sinds maart 2020"
+    claim = "Het aandeel van Nvidia verloor maandag net geen 17 procent, de grootste daling sinds 2020."
+    assert label(verifier, claim, [passage]) != "contradicted"
 
 
 FORTUNES = (
@@ -202,6 +258,9 @@ def test_an_opposite_quality_is_a_contradiction_unless_negated(verifier):
     assert label(verifier, claim, [passage]) == "supported"
     negated = passage.replace("relatief bescheiden", "niet groot")
     assert label(verifier, claim, [negated]) != "contradicted"
+    english = "Compared with many of its tech rivals, Apple has invested modestly in AI."
+    verdict = verifier.verify(english.replace("modestly", "heavily"), [english])
+    assert verdict.label == "contradicted" and verdict.reason == "antonym: the claim says heavily, the passage modestly"
 
 
 def test_a_negation_of_what_the_passage_states_is_a_contradiction_wherever_else_it_negates(verifier):
