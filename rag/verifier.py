@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Literal, Sequence
 
@@ -273,7 +273,7 @@ class SignalVerifier(Verifier):
         on_topic = top >= self.on_topic_similarity
         everything = Evidence.of(texts)
         local = Evidence.of([window])
-        terms = _with_leading_name(text, key_terms(text), everything)
+        terms = key_terms(text)
         subject = terms.names[0] if terms.names else ""  # the claim's first name: who it is about
 
         def contradicted(reason: str) -> Verdict:
@@ -283,11 +283,17 @@ class SignalVerifier(Verifier):
             return Verdict("not_enough_info", round(min(1.0, 1.0 - top + 0.5), 4), reason)
 
         def opposite_meaning() -> str | None:
-            """Direction or an opposite quality against the best-matching sentence."""
-            return _direction_clash(text, best.text, terms.names) or _antonym_clash(text, window)
+            """Direction, an opposite quality or "all" for "not all" against the best-matching sentence."""
+            return (
+                _direction_clash(text, best.text, terms.names)
+                or _antonym_clash(text, window)
+                or _quantifier_clash(text, window)
+            )
 
         def statement_clash() -> str | None:
             """Negation, direction or an opposite quality against the best-matching sentence."""
+            if quantified := _quantifier_clash(text, window):
+                return quantified  # "niet alle" is a negation too; this says which
             close = [u.text for u, score in zip(units, scores) if score >= scores[best_index] - 0.03]
             opposite = _negated_opposite(text, window)  # "niet groot" for "bescheiden"
             if _negated(text) and not _negated(window) and not opposite:
@@ -298,6 +304,10 @@ class SignalVerifier(Verifier):
             if not _negated(text) and any(_negated(s) and not _negated_opposite(s, text) for s in close):
                 return "negation: the passage is negative, the claim is not"
             return opposite_meaning()
+
+        role = _role_clash(text, everything.text)
+        if role and on_topic:
+            return contradicted(role)
 
         passage_amounts = amounts(everything.text)
         for number, exponent in sorted(amounts(text)):
@@ -349,7 +359,8 @@ class SignalVerifier(Verifier):
                 if rival:
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
             swap = (
-                _respective_clash(text, window, terms)
+                _order_clash(text, best.text)
+                or _respective_clash(text, window, terms)
                 or _binding_clash(text, window, terms)
                 or _amount_owner_clash(text, units, terms)
             )
@@ -462,26 +473,6 @@ def _added(claim: str, name: str, reach: int = 3) -> bool:
 
 # Capitalised abbreviations that name a role or a field, not a party.
 ROLE_WORDS = frozenset({"CEO", "CFO", "CTO", "COO", "AI", "LLM", "IT", "PR", "ICT"})
-
-
-# "Google chief executive Sam Altman", "Nvidia-topman Jensen Huang": a first word that
-# qualifies a role names a company, although a sentence's first word is not taken as a name.
-_ROLE_AFTER_FIRST_WORD = re.compile(
-    r"^([A-Z][\w.&]+)(?i:\s+(?:" + "|".join(re.escape(r) for english, _ in ROLES for r in english)
-    + r")\b|-(?:" + "|".join(dutch for _, dutch_words in ROLES for dutch in dutch_words) + r")\b)",
-)
-
-
-def _with_leading_name(text: str, terms: KeyTerms, evidence: Evidence) -> KeyTerms:
-    """`terms` with the company of a leading role when the passages know the person holding
-    it: then the role's company is checked too ("Google" for OpenAI's Sam Altman)."""
-    first = _ROLE_AFTER_FIRST_WORD.match(text)
-    if not first or first.group(1) in terms.names or fold(first.group(1)) in FUNCTION_WORDS:
-        return terms
-    holder = next(iter(join_adjacent_names(text, terms.names)), "")
-    if not holder or not all(evidence.has_name(part) for part in holder.split()):
-        return terms
-    return replace(terms, names=(first.group(1), *terms.names))
 
 
 def _is_party(name: str) -> bool:
@@ -670,6 +661,43 @@ def _tokens(text: str) -> list[str]:
     ]
 
 
+_SEQUENCE_WORDS = frozenset(
+    "eerst aanvankelijk begon startte later daarna vervolgens uiteindelijk first initially began "
+    "started then later afterwards finally subsequently".split()
+)
+
+
+def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str | None:
+    """Steps in the reverse order of the sentence's: "eerst in de auto-industrie, pas later in
+    de textielsector" where it says "Aanvankelijk deed het dat met textiel, later in de
+    industrie". Both must mark a sequence; the claim's words are matched to the sentence's
+    words after its first sequence word by their first `stem` letters, and words that follow
+    each other within `gap` words in the sentence make one step. Names are who takes the
+    steps, not steps."""
+    names = {fold(n) for n in key_terms(claim).names + key_terms(sentence).names}
+    claim_tokens, sentence_tokens = _tokens(claim), _tokens(sentence)
+    starts = [i for i, t in enumerate(sentence_tokens) if t in _SEQUENCE_WORDS]
+    claim_starts = [i for i, t in enumerate(claim_tokens) if t in _SEQUENCE_WORDS]
+    if not starts or not claim_starts:
+        return None
+    claim_tokens = [t for t in claim_tokens[claim_starts[0] + 1:] if t not in names]
+    steps = sentence_tokens[starts[0] + 1:]
+    where = {}
+    for position, token in enumerate(steps):
+        if len(token) >= stem and not token[0].isdigit() and token not in FUNCTION_WORDS | _SEQUENCE_WORDS:
+            where.setdefault(token[:stem], position)
+    found = [(where[t[:stem]], t) for t in claim_tokens if len(t) >= stem and t[:stem] in where]
+    items: list[tuple[int, str]] = []
+    for position, token in found:
+        if items and 0 <= position - items[-1][0] <= gap:
+            continue  # the same step, said in more words
+        items.append((position, token))
+    if len(items) >= 2 and all(a[0] > b[0] for a, b in zip(items, items[1:])):
+        (later, first), (earlier, last) = items[0], items[-1]
+        return f"order: the claim puts {first} before {last}, the passage {steps[earlier]} before {steps[later]}"
+    return None
+
+
 _RESPECTIVELY = re.compile(r"\b(?:respectievelijk|respectively)\b", re.IGNORECASE)
 
 
@@ -783,6 +811,52 @@ def _binding_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
         } - {None}
         if said and stated and said not in stated:
             return f"number {number} belongs to {min(stated)} in the passage, not {said}"
+    return None
+
+
+_ROLE_NAME = {word: english[0] for english, dutch in ROLES for word in (*english, *dutch)}
+_ROLE_WORD = "|".join(sorted((re.escape(w) for w in _ROLE_NAME), key=len, reverse=True))
+_PERSON = r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
+_COMPANY = r"[A-Z][\w.&]*[\w&]"
+# (company, role, person): "Oracle-oprichter Larry Ellison", "Dell founder Michael Dell",
+# "Sam Altman, de CEO van OpenAI", "Sam Altman, OpenAI's chief executive", "topman Sam
+# Altman van OpenAI".
+_ROLE_BINDINGS = tuple(re.compile(pattern) for pattern in (
+    rf"\b(?P<company>{_COMPANY})(?:-|\s+)(?i:(?P<role>{_ROLE_WORD}))\s+(?P<person>{_PERSON})",
+    rf"\b(?P<person>{_PERSON}),\s+(?i:(?:de|het|the)\s+)?(?i:(?P<role>{_ROLE_WORD}))\s+(?i:van|of|bij|at)\s+"
+    rf"(?P<company>{_COMPANY})",
+    rf"\b(?P<person>{_PERSON}),\s+(?P<company>{_COMPANY})['’]s\s+(?i:(?P<role>{_ROLE_WORD}))\b",
+    rf"\b(?i:(?P<role>{_ROLE_WORD}))\s+(?P<person>{_PERSON})\s+(?i:van|of|bij|at)\s+(?P<company>{_COMPANY})",
+))
+
+
+def _role_bindings(text: str) -> list[tuple[str, str, str]]:
+    """Who holds which role at which company, as (company, role, person)."""
+    found = []
+    for pattern in _ROLE_BINDINGS:
+        for m in pattern.finditer(text):
+            company, person = m.group("company"), m.group("person")
+            if fold(company) in FUNCTION_WORDS or is_place(company):
+                continue  # "De oprichter", "Chinese founder"
+            found.append((company, _ROLE_NAME[m.group("role").lower()], person))
+    return found
+
+
+def _role_clash(claim: str, passages: str) -> str | None:
+    """A role given at another company than the passages give it to the same person:
+    "Dell founder Larry Ellison" where they say "Oracle-oprichter Larry Ellison"."""
+    stated = _role_bindings(passages)
+    for company, role, person in _role_bindings(claim):
+        surname = person.split()[-1]
+        others = [
+            c for c, r, p in stated
+            if r == role and name_matches(surname, p.split()[-1]) and not name_matches(company, c)
+        ]
+        if others and not any(
+            r == role and name_matches(surname, p.split()[-1]) and name_matches(company, c) for c, r, p in stated
+        ):
+            title = role.upper() if len(role) <= 3 else role
+            return f"role: the passage makes {person} {title} of {others[0]}, not {company}"
     return None
 
 
@@ -925,6 +999,7 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
             "duur dure duurder duurdere duurst duurste expensive costly pricey",
             "goedkoop goedkope goedkoper goedkopere goedkoopst goedkoopste cheap cheaper cheapest inexpensive",
         ),
+        ("meer more", "minder less fewer"),
         ("voordeel voordelen advantage advantages", "nadeel nadelen disadvantage disadvantages drawback drawbacks"),
         ("winnaar winnaars winner winners", "verliezer verliezers loser losers"),
         ("inflatoir inflatoire inflationary", "deflatoir deflatoire deflationary"),
@@ -936,11 +1011,18 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
 )
 
 
+# "onder meer" lists, "meer dan 3 procent" qualifies a number (the qualifier signal's part):
+# neither compares a quality.
+_NOT_COMPARED = re.compile(
+    r"\bonder meer\b|\b(?:meer|minder|more|less|fewer)\s+(?:dan|than)\s+(?=[\d$€£])", re.IGNORECASE
+)
+
+
 def _antonym_clash(claim: str, sentence: str) -> str | None:
     """"relatively large investments" where the sentence says "relatief bescheiden": a
     quality the claim states whose opposite, and only that, the sentence states. A negated
     word on either side ("niet groot") is left to the negation signals."""
-    claim_words, sentence_words = _tokens(claim), _tokens(sentence)
+    claim_words, sentence_words = _tokens(_NOT_COMPARED.sub(" ", claim)), _tokens(_NOT_COMPARED.sub(" ", sentence))
 
     def plain(words: list[str], lexicon: frozenset[str]) -> list[str]:
         return [w for i, w in enumerate(words) if w in lexicon and not _PARTICLES & set(words[max(0, i - 2) : i])]
@@ -951,6 +1033,22 @@ def _antonym_clash(claim: str, sentence: str) -> str | None:
             if claimed and stated and not set(sentence_words) & said and not set(claim_words) & opposite:
                 return f"antonym: the claim says {claimed[0]}, the passage {stated[0]}"
     return None
+
+
+_NOT_ALL = re.compile(r"\b(?:niet (?:alle|allemaal|iedereen)|not (?:all|every|everyone|everybody))\b", re.IGNORECASE)
+_ALL = re.compile(
+    r"\b(?:alle|allemaal|iedereen|geen enkele|niemand|all|every|everyone|everybody|none|no one|nobody)\b",
+    re.IGNORECASE,
+)
+
+
+def _quantifier_clash(claim: str, sentence: str) -> str | None:
+    """"Alle techmiljardairs leden verlies" where the sentence says "Niet alle
+    techmiljardairs kregen het zwaar te verduren"."""
+    if not _NOT_ALL.search(sentence) or _NOT_ALL.search(claim):
+        return None
+    said = _ALL.search(claim)
+    return f"quantifier: the claim says {said.group(0)}, the passage {_NOT_ALL.search(sentence).group(0)}" if said else None
 
 
 def _negated_opposite(negated: str, plain: str) -> bool:

@@ -140,10 +140,14 @@ def test_the_speaker_of_a_quote_stands_in_for_the_claims_subject(verifier):
     assert label(verifier, claim.format("Sam Altman"), [passage]) == "supported"
 
 
-def test_a_company_before_a_role_is_checked_for_the_person_holding_it(verifier):
+def test_a_role_at_another_company_than_the_passage_gives_it_is_a_contradiction(verifier):
     verdict = verifier.verify("Google-topman Sam Altman reageerde op sociale media.", [QUOTE])
-    assert verdict.label == "contradicted" and verdict.reason.startswith("name Google where")
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "role: the passage makes Sam Altman CEO of OpenAI, not Google"
     assert label(verifier, "OpenAI-topman Sam Altman reageerde op sociale media.", [QUOTE]) == "supported"
+    fortunes = "Ook Oracle-oprichter Larry Ellison en Dell-oprichter Michael Dell verloren maandag miljarden."
+    verdict = verifier.verify("Ook Dell-oprichter Larry Ellison verloor maandag miljarden.", [fortunes])
+    assert verdict.label == "contradicted" and verdict.reason.endswith("founder of Oracle, not Dell")
 
 
 def test_a_name_added_with_also_lacks_information_rather_than_replacing_one(verifier):
@@ -157,6 +161,23 @@ def test_a_superlative_since_a_date_is_no_record_of_all_time(verifier):
     verdict = verifier.verify("Het aandeel van Nvidia verloor maandag net geen 17 procent, de grootste daling ooit.", [passage])
     assert verdict.label == "contradicted" and verdict.reason == "the claim says of all time, the passage says sinds maart 2020"
     claim = "Het aandeel van Nvidia verloor maandag net geen 17 procent, de grootste daling sinds 2020."
+    assert label(verifier, claim, [passage]) != "contradicted"
+
+
+def test_all_where_the_passage_says_not_all_is_a_contradiction(verifier):
+    passage = "Niet alle techmiljardairs kregen het zwaar te verduren door de koersval."
+    verdict = verifier.verify("Alle techmiljardairs kregen het zwaar te verduren door de koersval.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "quantifier: the claim says Alle, the passage Niet alle"
+    claim = "Niet alle techmiljardairs kregen het zwaar te verduren door de koersval."
+    assert label(verifier, claim, [passage]) == "supported"
+
+
+def test_steps_in_the_reverse_order_are_a_contradiction(verifier):
+    passage = "Aanvankelijk deed China dat met textiel, later in de industrie, tot aan de bouw van elektrische auto's toe."
+    verdict = verifier.verify("China produceerde eerst in de auto-industrie en pas later in de textielsector.", [passage])
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "order: the claim puts industrie before textielsector, the passage textiel before industrie"
+    claim = "China produceerde eerst in de textielsector en pas later in de industrie."
     assert label(verifier, claim, [passage]) != "contradicted"
 
 
@@ -258,6 +279,12 @@ def test_an_opposite_quality_is_a_contradiction_unless_negated(verifier):
     assert label(verifier, claim, [passage]) == "supported"
     negated = passage.replace("relatief bescheiden", "niet groot")
     assert label(verifier, claim, [negated]) != "contradicted"
+    cheaper = "De app presteert even goed als de modellen van OpenAI, maar kostte veel minder om te ontwikkelen."
+    verdict = verifier.verify(cheaper.replace("minder", "meer"), [cheaper])
+    assert verdict.label == "contradicted" and verdict.reason == "antonym: the claim says meer, the passage minder"
+    # "onder meer" lists; it compares nothing
+    claim = "De app presteert even goed als de modellen van onder meer OpenAI, maar kostte veel minder om te ontwikkelen."
+    assert label(verifier, claim, [cheaper]) == "supported"
     english = "Compared with many of its tech rivals, Apple has invested modestly in AI."
     verdict = verifier.verify(english.replace("modestly", "heavily"), [english])
     assert verdict.label == "contradicted" and verdict.reason == "antonym: the claim says heavily, the passage modestly"
