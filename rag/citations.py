@@ -521,7 +521,7 @@ GAZETTEER_PATTERNS: tuple[tuple[tuple[str, re.Pattern[str]], ...], ...] = tuple(
     tuple((v, _gazetteer_pattern(v)) for v in sorted(group, key=len, reverse=True))
     for group in (*GAZETTEER, *INSTITUTIONS)
 )
-_PLACE_PATTERNS = GAZETTEER_PATTERNS[: len(GAZETTEER)]
+PLACE_PATTERNS = GAZETTEER_PATTERNS[: len(GAZETTEER)]
 # Words that are no names when capitalised: the languages' common words, and pronouns both
 # languages share ("We komen ...").
 FUNCTION_WORDS = DUTCH_WORDS | ENGLISH_WORDS | {"we", "men"}
@@ -567,7 +567,7 @@ def key_terms(sentence: str) -> KeyTerms:
 
 def is_place(name: str) -> bool:
     """Whether a name is a country, region or place of the gazetteer ("Chinese", "Wall Street")."""
-    return any(pattern.search(name) for patterns in _PLACE_PATTERNS for _, pattern in patterns)
+    return any(pattern.search(name) for patterns in PLACE_PATTERNS for _, pattern in patterns)
 
 
 def names_in(text: str, known: Collection[str] = frozenset()) -> tuple[str, ...]:

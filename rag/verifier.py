@@ -27,6 +27,7 @@ from rag.citations import (
     WEEKDAY_NAMES,
     WORD,
     GAZETTEER_PATTERNS,
+    PLACE_PATTERNS,
     Evidence,
     KeyTerms,
     amounts,
@@ -98,7 +99,7 @@ _UP_WORDS = frozenset(
     "recover recovered recovers recovery rebound rebounded toenemen toeneemt "
     "aanwakkeren aanwakkert wakkert versterkt versterken versterkte fuel fuels fuelled boost "
     "boosts boosted strengthen strengthens strengthened stimulate stimulates rijker richer "
-    "opveren opveerde opveerden veert toenam toenamen aangroeien aangegroeid".split()
+    "opveren opveerde opveerden veert toenam toenamen aangroeien aangegroeid turbo".split()
 )
 _DOWN_WORDS = frozenset(
     "daalde daalden gedaald daalt dalen daling zakte zakten gezakt zakt verloor verloren "
@@ -111,7 +112,7 @@ _DOWN_WORDS = frozenset(
     "dampened undermine undermines undermined weaken weakens weakened slow slows shed armer "
     "poorer temperen tempert temper tempers slinken slinkt slonk slonken geslonken krimpen "
     "krimpt kromp krompen gekrompen verdampen verdampt verdampte verdampten inboeten "
-    "ingeboet wiped erased".split()
+    "ingeboet wiped erased brake brakes braking".split()
 )
 _UP_SUFFIXES = ("stijging", "winst", "groei")
 _DOWN_SUFFIXES = ("daling", "verlies", "val")
@@ -360,6 +361,7 @@ class SignalVerifier(Verifier):
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
             swap = (
                 _order_clash(text, best.text)
+                or _place_swap_clash(text, best.text)
                 or _respective_clash(text, window, terms)
                 or _binding_clash(text, window, terms)
                 or _amount_owner_clash(text, units, terms)
@@ -450,9 +452,15 @@ class SignalVerifier(Verifier):
             return rivals[0].capitalize() if rivals else None
         claim_evidence = Evidence.of([claim])
         place = is_place(term.split()[0])
+        # A place stands in for another that qualifies the same thing ("Chinese chips" for
+        # "Amerikaanse chips"), not for one elsewhere in the sentence.
+        qualified = {noun for _, noun, words in _place_modifiers(claim) if words.startswith(term)}
+        stated = {words.split()[0]: noun for _, noun, words in _place_modifiers(window)}
         for name in _names(window):
             if name.upper() in ROLE_WORDS or is_place(name) != place:
                 continue  # a company does not stand in for a country, nor the reverse
+            if place and qualified and name in stated and stated[name] not in qualified:
+                continue
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):
                 return name
         return None
@@ -698,6 +706,31 @@ def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str 
     return None
 
 
+def _place_modifiers(text: str) -> list[tuple[int, str, str]]:
+    """Each place word before a noun, as (its gazetteer group, the noun's first five letters,
+    the words): "Chinese technologie" -> (group of China, "techn", "Chinese technologie")."""
+    found = []
+    for group, patterns in enumerate(PLACE_PATTERNS):
+        for _, pattern in patterns:
+            for m in pattern.finditer(text):
+                noun = re.match(r"\s+([^\W\d_][\w-]*)", text[m.end():])
+                if noun and len(noun.group(1)) >= 4 and fold(noun.group(1)) not in FUNCTION_WORDS:
+                    found.append((group, fold(noun.group(1))[:5], f"{m.group(0)} {noun.group(1)}"))
+    return found
+
+
+def _place_swap_clash(claim: str, sentence: str) -> str | None:
+    """Places swapped between the things they qualify: "American companies ... Chinese
+    technology" where the sentence says "Chinese bedrijven ... Amerikaanse technologie"."""
+    stated = _place_modifiers(sentence)
+    groups = {group for group, _, _ in stated}
+    for group, noun, said in _place_modifiers(claim):
+        same_noun = [(g, words) for g, n, words in stated if n == noun]
+        if same_noun and group in groups and all(g != group for g, _ in same_noun):
+            return f"place: the claim says {said}, the passage {same_noun[0][1]}"
+    return None
+
+
 _RESPECTIVELY = re.compile(r"\b(?:respectievelijk|respectively)\b", re.IGNORECASE)
 
 
@@ -818,15 +851,16 @@ _ROLE_NAME = {word: english[0] for english, dutch in ROLES for word in (*english
 _ROLE_WORD = "|".join(sorted((re.escape(w) for w in _ROLE_NAME), key=len, reverse=True))
 _PERSON = r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
 _COMPANY = r"[A-Z][\w.&]*[\w&]"
+_ORGANISATION = rf"{_COMPANY}(?:\s+{_COMPANY})*"  # after "van", "bij", "at": "La Financière"
 # (company, role, person): "Oracle-oprichter Larry Ellison", "Dell founder Michael Dell",
 # "Sam Altman, de CEO van OpenAI", "Sam Altman, OpenAI's chief executive", "topman Sam
 # Altman van OpenAI".
 _ROLE_BINDINGS = tuple(re.compile(pattern) for pattern in (
     rf"\b(?P<company>{_COMPANY})(?:-|\s+)(?i:(?P<role>{_ROLE_WORD}))\s+(?P<person>{_PERSON})",
-    rf"\b(?P<person>{_PERSON}),\s+(?i:(?:de|het|the)\s+)?(?i:(?P<role>{_ROLE_WORD}))\s+(?i:van|of|bij|at)\s+"
-    rf"(?P<company>{_COMPANY})",
+    rf"\b(?P<person>{_PERSON})(?:,|\s+(?:is|was|wordt|werd))\s+(?i:(?:de|het|the|a|an|een)\s+)?(?:[a-z]+\s+)?"
+    rf"(?i:(?P<role>{_ROLE_WORD}))\s+(?i:van|of|bij|at)\s+(?P<company>{_ORGANISATION})",
     rf"\b(?P<person>{_PERSON}),\s+(?P<company>{_COMPANY})['’]s\s+(?i:(?P<role>{_ROLE_WORD}))\b",
-    rf"\b(?i:(?P<role>{_ROLE_WORD}))\s+(?P<person>{_PERSON})\s+(?i:van|of|bij|at)\s+(?P<company>{_COMPANY})",
+    rf"\b(?i:(?P<role>{_ROLE_WORD}))\s+(?P<person>{_PERSON})\s+(?i:van|of|bij|at)\s+(?P<company>{_ORGANISATION})",
 ))
 
 
@@ -843,21 +877,26 @@ def _role_bindings(text: str) -> list[tuple[str, str, str]]:
 
 
 def _role_clash(claim: str, passages: str) -> str | None:
-    """A role given at another company than the passages give it to the same person:
-    "Dell founder Larry Ellison" where they say "Oracle-oprichter Larry Ellison"."""
+    """A role given at another company than the passages give it to the same person ("Dell
+    founder Larry Ellison" where they say "Oracle-oprichter Larry Ellison"), or another role
+    at the same company ("chief economist at La Financière" for its "fondsmanager"; a
+    founder may hold any other role too)."""
     stated = _role_bindings(passages)
     for company, role, person in _role_bindings(claim):
-        surname = person.split()[-1]
-        others = [
-            c for c, r, p in stated
-            if r == role and name_matches(surname, p.split()[-1]) and not name_matches(company, c)
-        ]
-        if others and not any(
-            r == role and name_matches(surname, p.split()[-1]) and name_matches(company, c) for c, r, p in stated
-        ):
-            title = role.upper() if len(role) <= 3 else role
-            return f"role: the passage makes {person} {title} of {others[0]}, not {company}"
+        theirs = [(c, r) for c, r, p in stated if name_matches(person.split()[-1], p.split()[-1])]
+        if any(r == role and name_matches(company, c) for c, r in theirs):
+            continue
+        elsewhere = [c for c, r in theirs if r == role]
+        if elsewhere:
+            return f"role: the passage makes {person} {_title(role)} of {elsewhere[0]}, not {company}"
+        other_role = [r for c, r in theirs if name_matches(company, c) and "founder" not in (r, role)]
+        if other_role:
+            return f"role: the passage makes {person} {_title(other_role[0])} of {company}, not {_title(role)}"
     return None
+
+
+def _title(role: str) -> str:
+    return role.upper() if len(role) <= 3 else role  # "CEO", "fund manager"
 
 
 # Words that negate what follows them (verbs such as "ontwijkt" negate differently).
@@ -947,14 +986,14 @@ def _direction_clash(claim: str, sentence: str, names: Sequence[str]) -> str | N
     """The claim says something rose where the sentence says it fell, or the reverse.
     With names in both, each name's nearest direction word is compared; otherwise the
     sentence must have a single direction opposite to the claim's single direction."""
-    claim_words, sentence_words = _tokens(claim), _tokens(sentence)
+    claim_words, sentence_words = _tokens(_NOT_NEGATING.sub(" ", claim)), _tokens(_NOT_NEGATING.sub(" ", sentence))
     for number in dict.fromkeys(w for w in claim_words if w[0].isdigit()):
         in_claim = _nearest_direction(claim_words, number)
         in_sentence = _nearest_direction(sentence_words, number)
         if in_claim and in_sentence and in_claim[1] != in_sentence[1]:
             return f"direction: the claim says {in_claim[0]} for {number}, the passage {in_sentence[0]}"
-    claim_directions = {_direction(w) for w in claim_words} - {0}
-    sentence_directions = {_direction(w) for w in sentence_words} - {0}
+    claim_directions = {_signed_direction(claim_words, i) for i in range(len(claim_words))} - {0}
+    sentence_directions = {_signed_direction(sentence_words, i) for i in range(len(sentence_words))} - {0}
     if not claim_directions or not sentence_directions:
         return None
     for name in names:
@@ -967,6 +1006,14 @@ def _direction_clash(claim: str, sentence: str, names: Sequence[str]) -> str | N
         stated = next(w for w in sentence_words if _direction(w))
         return f"direction: the claim says {said}, the passage {stated}"
     return None
+
+
+def _signed_direction(words: list[str], i: int, scope: int = 8) -> int:
+    """The direction of word `i`, reversed after a negation in the same clause: "niet tot
+    de techmiljardairs die geld verloren" does not say anything fell."""
+    direction = _direction(words[i])
+    negated = any(w in _PARTICLES for w in words[max(0, i - scope) : i])
+    return -direction if negated else direction
 
 
 def _nearest_direction(words: list[str], anchor: str, reach: int = 6) -> tuple[str, int] | None:
@@ -991,7 +1038,7 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
         (
             "groot grote groter grotere grootst grootste omvangrijk omvangrijke enorm enorme "
             "large larger largest big bigger biggest huge sizeable substantial heavily massive "
-            "massively hefty",
+            "massively hefty widely wide breed brede",
             "klein kleine kleiner kleinere kleinst kleinste bescheiden gering geringe "
             "small smaller smallest modest modestly slight slightly",
         ),
@@ -1000,6 +1047,8 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
             "goedkoop goedkope goedkoper goedkopere goedkoopst goedkoopste cheap cheaper cheapest inexpensive",
         ),
         ("meer more", "minder less fewer"),
+        ("beantwoord answered", "onbeantwoord unanswered"),
+        ("goed goede good", "slecht slechte bad"),
         ("voordeel voordelen advantage advantages", "nadeel nadelen disadvantage disadvantages drawback drawbacks"),
         ("winnaar winnaars winner winners", "verliezer verliezers loser losers"),
         ("inflatoir inflatoire inflationary", "deflatoir deflatoire deflationary"),

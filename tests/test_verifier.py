@@ -145,6 +145,10 @@ def test_a_role_at_another_company_than_the_passage_gives_it_is_a_contradiction(
     assert verdict.label == "contradicted"
     assert verdict.reason == "role: the passage makes Sam Altman CEO of OpenAI, not Google"
     assert label(verifier, "OpenAI-topman Sam Altman reageerde op sociale media.", [QUOTE]) == "supported"
+    inbona = "Vanwaar die koersval? De visie van Clément Inbona, fondsmanager bij La Financière de l’Echiquier."
+    verdict = verifier.verify("De visie van Clément Inbona, analist bij La Financière de l’Echiquier.", [inbona])
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "role: the passage makes Clément Inbona fund manager of La Financière, not analyst"
     fortunes = "Ook Oracle-oprichter Larry Ellison en Dell-oprichter Michael Dell verloren maandag miljarden."
     verdict = verifier.verify("Ook Dell-oprichter Larry Ellison verloor maandag miljarden.", [fortunes])
     assert verdict.label == "contradicted" and verdict.reason.endswith("founder of Oracle, not Dell")
@@ -179,6 +183,30 @@ def test_steps_in_the_reverse_order_are_a_contradiction(verifier):
     assert verdict.reason == "order: the claim puts industrie before textielsector, the passage textiel before industrie"
     claim = "China produceerde eerst in de textielsector en pas later in de industrie."
     assert label(verifier, claim, [passage]) != "contradicted"
+
+
+def test_a_direction_under_a_negation_is_reversed(verifier):
+    passage = "Niet alle techmiljardairs verloren. Meta-oprichter Mark Zuckerberg zag zijn fortuin juist toenemen."
+    claim = "Mark Zuckerberg behoorde niet tot de techmiljardairs die hun fortuin zagen afnemen."
+    assert label(verifier, claim, [passage]) != "contradicted"
+    assert label(verifier, "Mark Zuckerberg zag zijn fortuin juist afnemen.", [passage]) == "contradicted"
+
+
+def test_places_swapped_between_what_they_qualify_are_a_contradiction(verifier):
+    passage = "Het toont aan hoe Chinese bedrijven hun afhankelijkheid van Amerikaanse technologie omzeilen."
+    verdict = verifier.verify("Het toont aan hoe Amerikaanse bedrijven hun afhankelijkheid van Chinese technologie omzeilen.", [passage])
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "place: the claim says Amerikaanse bedrijven, the passage Chinese bedrijven"
+    assert label(verifier, passage, [passage]) == "supported"
+
+
+def test_a_place_stands_in_only_for_one_that_qualifies_the_same_thing(verifier):
+    passage = "Ondanks de Amerikaanse beperkingen op de export van chips bouwde DeepSeek een sterk model."
+    claim = "Ondanks de {} beperkingen op de export van {} bouwde DeepSeek een sterk model."
+    # the passage says nothing of where the chips come from
+    assert label(verifier, claim.format("strenge", "Chinese chips"), [passage]) == "not_enough_info"
+    verdict = verifier.verify(claim.format("Europese", "chips"), [passage])
+    assert verdict.label == "contradicted" and "Amerikaanse" in verdict.reason
 
 
 FORTUNES = (
@@ -285,6 +313,10 @@ def test_an_opposite_quality_is_a_contradiction_unless_negated(verifier):
     # "onder meer" lists; it compares nothing
     claim = "De app presteert even goed als de modellen van onder meer OpenAI, maar kostte veel minder om te ontwikkelen."
     assert label(verifier, claim, [cheaper]) == "supported"
+    widely = "Its chatbot was known only to a small circle of insiders before it topped the charts."
+    verdict = verifier.verify("Its chatbot was widely known to insiders before it topped the charts.", [widely])
+    assert verdict.label == "contradicted" and verdict.reason == "antonym: the claim says widely, the passage small"
+    assert label(verifier, "Its chatbot was not widely known to insiders before it topped the charts.", [widely]) != "contradicted"
     english = "Compared with many of its tech rivals, Apple has invested modestly in AI."
     verdict = verifier.verify(english.replace("modestly", "heavily"), [english])
     assert verdict.label == "contradicted" and verdict.reason == "antonym: the claim says heavily, the passage modestly"
