@@ -292,7 +292,8 @@ class SignalVerifier(Verifier):
             )
 
         def statement_clash() -> str | None:
-            """Negation, direction or an opposite quality against the best-matching sentence."""
+            """"All" for "not all", negation, direction or an opposite quality against the
+            best-matching sentence."""
             if quantified := _quantifier_clash(text, window):
                 return quantified  # "niet alle" is a negation too; this says which
             close = [u.text for u, score in zip(units, scores) if score >= scores[best_index] - 0.03]
@@ -478,6 +479,7 @@ def _added(claim: str, name: str, reach: int = 3) -> bool:
         w == first and any(v in _ADDITIVE for v in words[max(0, i - reach) : i + reach + 1])
         for i, w in enumerate(words)
     )
+
 
 # Capitalised abbreviations that name a role or a field, not a party.
 ROLE_WORDS = frozenset({"CEO", "CFO", "CTO", "COO", "AI", "LLM", "IT", "PR", "ICT"})
@@ -1096,8 +1098,8 @@ def _quantifier_clash(claim: str, sentence: str) -> str | None:
     techmiljardairs kregen het zwaar te verduren"."""
     if not _NOT_ALL.search(sentence) or _NOT_ALL.search(claim):
         return None
-    said = _ALL.search(claim)
-    return f"quantifier: the claim says {said.group(0)}, the passage {_NOT_ALL.search(sentence).group(0)}" if said else None
+    said, stated = _ALL.search(claim), _NOT_ALL.search(sentence)
+    return f"quantifier: the claim says {said.group(0)}, the passage {stated.group(0)}" if said else None
 
 
 def _negated_opposite(negated: str, plain: str) -> bool:
