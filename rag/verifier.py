@@ -87,7 +87,8 @@ _CONTRACTED_NOT = re.compile(r"n[’']t\b|\buit de weg\b|\bsteers? clear\b", re.
 # "een nooit gezien verlies" a record loss.
 _NOT_NEGATING = re.compile(
     r"\b(?:net geen|bijna geen|nooit (?:eerder )?(?:gezien|vertoond)\w*|nooit eerder|niet minder dan|"
-    r"niet alleen|no less than|not only|never (?:before )?seen|not since)\b",
+    r"niet alleen|niet onder voor|niet onderdoen|niet onderdoet|no less than|not only|"
+    r"never (?:before )?seen|not since|second to none)\b",
     re.IGNORECASE,
 )
 
@@ -318,6 +319,7 @@ class SignalVerifier(Verifier):
                 return contradicted(f"amount {number}e{exponent} where the passages say {number}e{max(others)}")
 
         missing = _merge_adjacent_names(text, self._missing_terms(text, terms, everything))
+        missing = [(k, t) for k, t in missing if not (k == "name" and _implicit_name(text, t, window))]
         if missing:
             kind, term = missing[0]
             rival = self._rival(kind, term, text, window, local, best.text, subject)
@@ -465,6 +467,28 @@ class SignalVerifier(Verifier):
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):
                 return name
         return None
+
+
+_DESCRIPTION = re.compile(r"\b(?:de|het|the|this|dit|deze)\s+(app|bedrijf|start-up|startup|chatbot|company|firm)\b", re.IGNORECASE)
+
+
+def _implicit_name(claim: str, name: str, window: str) -> bool:
+    """Whether the passage calls what the claim names by a description in the same place:
+    "bij gebruik van de app" for "bij het gebruik van de DeepSeek-app" (the description's
+    noun after the name, or the same word before both)."""
+    window_tokens, claim_tokens = _tokens(window), _tokens(claim)
+    nouns = {fold(m.group(1)) for m in _DESCRIPTION.finditer(window)}
+    first = fold(name.split()[0])
+    if not nouns or first not in claim_tokens:
+        return False
+    i = claim_tokens.index(first)
+    if i + 1 < len(claim_tokens) and claim_tokens[i + 1] in nouns:
+        return True  # "de DeepSeek-app", "the DeepSeek app"
+    before = {t[:5] for t in claim_tokens[max(0, i - 3) : i] if len(t) >= 4 and t not in FUNCTION_WORDS}
+    return any(
+        before & {w[:5] for w in window_tokens[max(0, j - 3) : j] if len(w) >= 4 and w not in FUNCTION_WORDS}
+        for j, t in enumerate(window_tokens) if t in nouns
+    )
 
 
 _ADDITIVE = frozenset({"ook", "eveneens", "evenmin", "also", "too", "likewise"})

@@ -209,6 +209,22 @@ def test_a_place_stands_in_only_for_one_that_qualifies_the_same_thing(verifier):
     assert verdict.label == "contradicted" and "Amerikaanse" in verdict.reason
 
 
+def test_a_name_the_passage_calls_by_a_description_in_its_place_is_implicit(verifier):
+    passage = "Minister Ed Husic roept op voorzichtig te zijn bij gebruik van de app, zei hij bij ABC News."
+    claim = "Minister Ed Husic roept op voorzichtig te zijn bij gebruik van de {}, zei hij bij {} News."
+    assert label(verifier, claim.format("DeepSeek-app", "ABC"), [passage]) == "supported"
+    assert label(verifier, claim.format("DeepSeek-app", "CNN"), [passage]) != "supported"
+    # a name elsewhere than the description stays missing
+    trump = "De Amerikaanse president Donald Trump noemde de app een wake-upcall voor de techbedrijven."
+    assert label(verifier, trump.replace("Donald Trump", "Joe Biden"), [trump]) == "contradicted"
+
+
+def test_not_inferior_is_no_negation(verifier):
+    passage = "Het model presteert even goed als de beste AI-modellen van OpenAI en Google."
+    claim = "Het model doet niet onder voor de beste AI-modellen van OpenAI en Google."
+    assert label(verifier, claim, [passage]) != "contradicted"
+
+
 FORTUNES = (
     "De klap voor Nvidia raakte ook de rijkste mensen ter wereld, onder wie oprichter Jensen "
     "Huang. Hij verloor maandag 20,1 miljard dollar, wat neerkomt op een vijfde van zijn vermogen. "
