@@ -322,7 +322,8 @@ class SignalVerifier(Verifier):
         missing = [(k, t) for k, t in missing if not (k == "name" and _implicit_name(text, t, window))]
         if missing:
             kind, term = missing[0]
-            rival = self._rival(kind, term, text, window, local, best.text, subject)
+            rivals = [self._rival(k, t, text, window, local, best.text, subject) for k, t in missing]
+            rival = rivals[0]
             # One changed element with a rival in its place is a substitution; more missing
             # terms mean the claim talks about something the passages do not cover.
             # "Also" adds a party to what the passages say ("Japanese chip stocks also fell"):
@@ -330,7 +331,6 @@ class SignalVerifier(Verifier):
             substituted = (len(missing) == 1 or all(k == "number" for k, _ in missing)) and not (
                 kind == "name" and _added(text, term)
             )
-            rivals = [self._rival(k, t, text, window, local, best.text, subject) for k, t in missing]
             if on_topic and substituted and all(rivals):
                 return contradicted(f"{kind} {term} where the passage says {rival}")
             # Who is said to say it ("Volgens Inbona", "DeepSeek" for "de app") may be left
@@ -457,19 +457,23 @@ class SignalVerifier(Verifier):
         place = is_place(term.split()[0])
         # A place stands in for another that qualifies the same thing ("Chinese chips" for
         # "Amerikaanse chips"), not for one elsewhere in the sentence.
-        qualified = {noun for _, noun, words in _place_modifiers(claim) if words.startswith(term)}
-        stated = {words.split()[0]: noun for _, noun, words in _place_modifiers(window)}
+        qualified: set[str] = set()
+        if place:
+            qualified = {noun for _, noun, words in _place_modifiers(claim) if words.startswith(term)}
+            stated = {words.split()[0]: noun for _, noun, words in _place_modifiers(window)}
         for name in _names(window):
             if name.upper() in ROLE_WORDS or is_place(name) != place:
                 continue  # a company does not stand in for a country, nor the reverse
-            if place and qualified and name in stated and stated[name] not in qualified:
+            if qualified and name in stated and stated[name] not in qualified:
                 continue
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):
                 return name
         return None
 
 
-_DESCRIPTION = re.compile(r"\b(?:de|het|the|this|dit|deze)\s+(app|bedrijf|start-up|startup|chatbot|company|firm)\b", re.IGNORECASE)
+_DESCRIPTION = re.compile(
+    r"\b(?:de|het|the|this|dit|deze)\s+(app|bedrijf|start-up|startup|chatbot|company|firm)\b", re.IGNORECASE
+)
 
 
 def _implicit_name(claim: str, name: str, window: str) -> bool:
