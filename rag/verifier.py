@@ -25,6 +25,8 @@ from rag.citations import (
     NUMBER,
     ROLES,
     WEEKDAY_NAMES,
+    WEEKDAYS,
+    DATE_WORDS,
     WORD,
     GAZETTEER_PATTERNS,
     PLACE_PATTERNS,
@@ -78,9 +80,16 @@ class Verifier(ABC):
 
 _NEGATORS = frozenset(
     "niet geen nooit noch zonder nergens niemand niets not no never none neither nor without "
-    "nobody nothing cannot ontwijkt ontwijken ontweek weigert weigerde weigeren avoids avoid "
+    "nobody nothing cannot ontwijkt ontwijken ontweek ontweken weigert weigerde weigeren avoids avoid "
     "avoided evades evade evaded dodges dodge dodged sidesteps sidestep sidestepped refuses "
     "refused refuse failed fails".split()
+)
+# Words of avoiding: the same meaning in either text ("sidesteps" for "omzeilt", "ontweken"
+# for "ontwijkt"), so negation is compared without them when both have one.
+_AVOIDING = frozenset(
+    "ontwijkt ontwijken ontweek ontweken omzeilt omzeilen omzeilde omzeild avoids avoid "
+    "avoided evades evade evaded dodges dodge dodged sidesteps sidestep sidestepped circumvents "
+    "circumvent circumvented".split()
 )
 _CONTRACTED_NOT = re.compile(r"n[’']t\b|\buit de weg\b|\bsteers? clear\b", re.IGNORECASE)
 # Phrases with a negator that do not negate: "net geen 17 procent" is almost 17 percent,
@@ -208,6 +217,14 @@ def _negated(text: str) -> bool:
     return bool(_CONTRACTED_NOT.search(text)) or any(w in _NEGATORS for w in _words(text))
 
 
+def _avoids(text: str) -> bool:
+    return any(w in _AVOIDING for w in _words(text))
+
+
+def _without_avoiding(text: str) -> str:
+    return WORD.sub(lambda m: "" if fold(m.group(0)) in _AVOIDING else m.group(0), text)
+
+
 @dataclass(frozen=True)
 class _Unit:
     passage: int
@@ -298,13 +315,17 @@ class SignalVerifier(Verifier):
             if quantified := _quantifier_clash(text, window):
                 return quantified  # "niet alle" is a negation too; this says which
             close = [u.text for u, score in zip(units, scores) if score >= scores[best_index] - 0.03]
-            opposite = _negated_opposite(text, window)  # "niet groot" for "bescheiden"
-            if _negated(text) and not _negated(window) and not opposite:
+            claim, stated = text, window
+            if _avoids(claim) and _avoids(stated):
+                claim, stated = _without_avoiding(claim), _without_avoiding(stated)
+                close = [_without_avoiding(s) for s in close]
+            opposite = _negated_opposite(claim, stated)  # "niet groot" for "bescheiden"
+            if _negated(claim) and not _negated(stated) and not opposite:
                 return "negation: the claim is negative, the passage is not"
-            scoped = None if opposite else _negation_scope_clash(text, window)
+            scoped = None if opposite else _negation_scope_clash(claim, stated)
             if scoped:
                 return scoped
-            if not _negated(text) and any(_negated(s) and not _negated_opposite(s, text) for s in close):
+            if not _negated(claim) and any(_negated(s) and not _negated_opposite(s, claim) for s in close):
                 return "negation: the passage is negative, the claim is not"
             return opposite_meaning()
 
@@ -318,8 +339,12 @@ class SignalVerifier(Verifier):
             if others and exponent not in others:
                 return contradicted(f"amount {number}e{exponent} where the passages say {number}e{max(others)}")
 
-        missing = _merge_adjacent_names(text, self._missing_terms(text, terms, everything))
-        missing = [(k, t) for k, t in missing if not (k == "name" and _implicit_name(text, t, window))]
+        def absent(evidence: Evidence) -> list[tuple[str, str]]:
+            """The claim's key terms `evidence` lacks, less names the window leaves implicit."""
+            found = _merge_adjacent_names(text, self._missing_terms(text, terms, evidence))
+            return [(k, t) for k, t in found if not (k == "name" and _implicit_name(text, t, window))]
+
+        missing = absent(everything)
         if missing:
             kind, term = missing[0]
             rivals = [self._rival(k, t, text, window, local, best.text, subject) for k, t in missing]
@@ -347,7 +372,7 @@ class SignalVerifier(Verifier):
         fraction = _fraction_clash(text, everything.text)
         if fraction and on_topic:
             return contradicted(fraction)
-        bounded = _bounded_record_clash(text, best.text)
+        bounded = _bounded_record_clash(text, best.text) or _rank_clash(text, best.text)
         if bounded and on_topic:
             return contradicted(bounded)
 
@@ -356,7 +381,7 @@ class SignalVerifier(Verifier):
             wide = Evidence.of([" ".join(
                 u.text for u in units if u.passage == best.passage and abs(u.sentence - best.sentence) <= 2
             )])
-            displaced = _merge_adjacent_names(text, self._missing_terms(text, terms, wide))
+            displaced = absent(wide)
             if len(displaced) == 1 and (displaced[0][0] != "name" or displaced[0][1].split()[0] == subject):
                 kind, term = displaced[0]
                 rival = self._rival(kind, term, text, window, local, best.text, subject)
@@ -451,6 +476,8 @@ class SignalVerifier(Verifier):
             rivals = rival_numbers(claim_kinds, number_kinds(window), claim_kinds.get(term, {"plain"}))
             return rivals[0] if rivals else None
         if kind == "date":
+            if _other_weekday(claim, term):
+                return None  # "the Friday before" Monday is another day, not Monday's rival
             rivals = rival_dates(term, local.dates)
             return rivals[0].capitalize() if rivals else None
         claim_evidence = Evidence.of([claim])
@@ -471,6 +498,24 @@ class SignalVerifier(Verifier):
         return None
 
 
+_WEEKDAY_WORDS = "|".join(w for pair in WEEKDAYS for w in pair)
+_RELATIVE_WEEKDAY = re.compile(
+    rf"\b(?:(?:{_WEEKDAY_WORDS})\s+(?:before|after|ervoor|daarvoor|erna|daarna|voordien)|"
+    rf"(?:previous|preceding|following|next|vorige|voorgaande|volgende|komende)\s+(?:{_WEEKDAY_WORDS}))\b",
+    re.IGNORECASE,
+)
+
+
+def _other_weekday(claim: str, weekday: str) -> bool:
+    """Whether the claim places `weekday` relative to the reported day ("the Friday before",
+    "de vrijdag ervoor", "vorige vrijdag"): a day the passages' weekday does not replace."""
+    return any(
+        DATE_WORDS.get(fold(w)) == weekday
+        for m in _RELATIVE_WEEKDAY.finditer(claim)
+        for w in m.group(0).split()
+    )
+
+
 _DESCRIPTION = re.compile(
     r"\b(?:de|het|the|this|dit|deze)\s+(app|bedrijf|start-up|startup|chatbot|company|firm)\b", re.IGNORECASE
 )
@@ -488,6 +533,10 @@ def _implicit_name(claim: str, name: str, window: str) -> bool:
     i = claim_tokens.index(first)
     if i + 1 < len(claim_tokens) and claim_tokens[i + 1] in nouns:
         return True  # "de DeepSeek-app", "the DeepSeek app"
+    if claim_tokens[i + 1 : i + 2] == ["s"] and claim_tokens[i + 2 : i + 3] and claim_tokens[i + 2] in nouns:
+        return True  # "DeepSeek's app"
+    if i >= 2 and claim_tokens[i - 1] in {"van", "of"} and claim_tokens[i - 2] in nouns:
+        return True  # "de app van DeepSeek", "the app of DeepSeek"
     before = {t[:5] for t in claim_tokens[max(0, i - 3) : i] if len(t) >= 4 and t not in FUNCTION_WORDS}
     return any(
         before & {w[:5] for w in window_tokens[max(0, j - 3) : j] if len(w) >= 4 and w not in FUNCTION_WORDS}
@@ -671,11 +720,11 @@ _ALL_TIME = re.compile(
     re.IGNORECASE,
 )
 _SINCE = re.compile(r"\b(?:sinds|since)\b", re.IGNORECASE)
-_SUPERLATIVE = re.compile(
-    r"\b(?:grootste|hoogste|laagste|sterkste|zwaarste|diepste|slechtste|beste|steilste|biggest|"
-    r"largest|steepest|sharpest|worst|highest|lowest|deepest|heaviest|best)\b",
-    re.IGNORECASE,
+_SUPERLATIVE_WORDS = (
+    "grootste|hoogste|laagste|sterkste|zwaarste|diepste|slechtste|beste|steilste|biggest|"
+    "largest|steepest|sharpest|worst|highest|lowest|deepest|heaviest|best"
 )
+_SUPERLATIVE = re.compile(rf"\b(?:{_SUPERLATIVE_WORDS})\b", re.IGNORECASE)
 
 
 def _bounded_record_clash(claim: str, sentence: str) -> str | None:
@@ -687,6 +736,32 @@ def _bounded_record_clash(claim: str, sentence: str) -> str | None:
     if since and _SUPERLATIVE.search(sentence[: since.start()]):
         bound = " ".join(sentence[since.start():].split()[:3]).rstrip(",.;")
         return f"the claim says of all time, the passage says {bound}"
+    return None
+
+
+# "second-largest", "op één na grootste": a superlative ranked below the first.
+_RANKED = re.compile(
+    rf"\b(?:second|third|fourth|tweede|derde|vierde|op (?:één|een|twee) na)[\s-]+(?:{_SUPERLATIVE_WORDS})\b",
+    re.IGNORECASE,
+)
+_UNRANKED_RECORD = re.compile(
+    _ALL_TIME.pattern
+    + r"|\b(?:nooit (?:eerder )?gezien|ongezien|ongekend|unprecedented|never (?:before )?seen)\b",
+    re.IGNORECASE,
+)
+
+
+def _rank_clash(claim: str, sentence: str) -> str | None:
+    """"the second-largest loss" where the sentence says "een record" or "de grootste
+    daling", or the reverse: a first place and a lower one."""
+    for ranked, plain in ((claim, sentence), (sentence, claim)):
+        rank = _RANKED.search(ranked)
+        first = None if _RANKED.search(plain) else (_UNRANKED_RECORD.search(plain) or _SUPERLATIVE.search(plain))
+        if rank and first:
+            said, stated = rank.group(0), first.group(0)
+            if ranked is not claim:
+                said, stated = stated, said
+            return f"rank: the claim says {said}, the passage {stated}"
     return None
 
 
@@ -709,7 +784,7 @@ def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str 
     """Steps in the reverse order of the sentence's: "eerst in de auto-industrie, pas later in
     de textielsector" where it says "Aanvankelijk deed het dat met textiel, later in de
     industrie". Both must mark a sequence; the claim's words are matched to the sentence's
-    words after its first sequence word by their first `stem` letters, and words that follow
+    words after its first sequence word by their first `stem` letters (c read as k), and words that follow
     each other within `gap` words in the sentence make one step. Names are who takes the
     steps, not steps."""
     names = {fold(n) for n in key_terms(claim).names + key_terms(sentence).names}
@@ -720,11 +795,15 @@ def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str 
         return None
     claim_tokens = [t for t in claim_tokens[claim_starts[0] + 1:] if t not in names]
     steps = sentence_tokens[starts[0] + 1:]
+
+    def key(token: str) -> str:
+        return token.replace("c", "k")[:stem]  # "electric" and "elektrische" alike
+
     where = {}
     for position, token in enumerate(steps):
         if len(token) >= stem and not token[0].isdigit() and token not in FUNCTION_WORDS | _SEQUENCE_WORDS:
-            where.setdefault(token[:stem], position)
-    found = [(where[t[:stem]], t) for t in claim_tokens if len(t) >= stem and t[:stem] in where]
+            where.setdefault(key(token), position)
+    found = [(where[key(t)], t) for t in claim_tokens if len(t) >= stem and key(t) in where]
     items: list[tuple[int, str]] = []
     for position, token in found:
         if items and 0 <= position - items[-1][0] <= gap:
@@ -958,7 +1037,7 @@ def _negation_scope_clash(claim: str, window: str, reach: int = 3) -> str | None
 
 
 def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -> str | None:
-    """An amount the claim gives one party that the passage gives another: "Mark Zuckerberg
+    """An amount or percentage the claim gives one party that the passage gives another: "Mark Zuckerberg
     verloor 20,1 miljard" where the passage's 20,1 miljard is Jensen Huang's ("Hij verloor
     ..." after the sentence that names him). The passage's owner is the nearest name before
     the amount in its sentence or the one before, else the first name there."""
@@ -969,7 +1048,8 @@ def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -
         return None
     claim_tokens = _tokens(claim)
     listed = _first_list(claim)  # "A en B ... respectievelijk X en Y": order, not nearness
-    for number, _ in sorted(amounts(claim)):
+    percents = {n for n, kinds in number_kinds(claim).items() if "percent" in kinds}
+    for number in sorted({n for n, _ in amounts(claim)} | percents):
         if number not in claim_tokens:
             continue
         if listed:
@@ -992,7 +1072,10 @@ def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -
         context = " ".join(texts)
         others = [n for n in names_in(context, _used_as_names(units)) if _is_party(n)]
         stated = _owner(_tokens(context), position, others) or next(iter(others), None)
-        if stated and not name_matches(owner, stated):
+        # Outside a list, the passage's owner named elsewhere in the claim may be its owner
+        # there too ("Apple, the company run by Tim Cook, gained 3 percent").
+        also_named = not listed and fold(stated.split()[-1]) in claim_tokens if stated else False
+        if stated and not name_matches(owner, stated) and not also_named:
             return f"number {number} belongs to {stated} in the passage, not {owner}"
     return None
 
@@ -1077,6 +1160,12 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
             "goedkoop goedkope goedkoper goedkopere goedkoopst goedkoopste cheap cheaper cheapest inexpensive",
         ),
         ("meer more", "minder less fewer"),
+        ("hoger hogere higher", "lager lagere lower"),
+        (
+            "bevestigt bevestigen bevestigde bevestigd confirms confirm confirmed",
+            "ondermijnt ondermijnen ondermijnde ondermijnd weerlegt weerleggen weerlegd undermines "
+            "undermine undermined refutes refute refuted",
+        ),
         ("beantwoord answered", "onbeantwoord unanswered"),
         ("goed goede good", "slecht slechte bad"),
         ("voordeel voordelen advantage advantages", "nadeel nadelen disadvantage disadvantages drawback drawbacks"),

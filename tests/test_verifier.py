@@ -11,7 +11,7 @@ import pytest
 from rag.__main__ import _verify_jsonl
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.verifier import ModelJudge, NLIVerifier, SignalVerifier, Verdict, make_verifier
+from rag.verifier import ModelJudge, NLIVerifier, SignalVerifier, Verdict, _order_clash, make_verifier
 from tests.fakes import FakeEmbedder, ScriptedGenerator
 
 PASSAGE = (
@@ -441,3 +441,62 @@ def test_verify_jsonl_answers_every_line_and_reports_bad_ones(monkeypatch):
     assert first["label"] == "contradicted" and 0 < first["score"] <= 1
     assert second == {"error": "line 2 is not JSON: Expecting value"}
     assert "needs" in third["error"]
+
+
+def test_a_name_before_or_after_a_description_of_it_is_implicit(verifier):
+    passage = "Al die aandacht dankt de app aan een combinatie van unieke kenmerken: hij komt uit China en is open source."
+    assert label(verifier, "De app van DeepSeek komt uit China en is open source.", [passage]) == "supported"
+    assert label(verifier, "Het model van DeepSeek komt uit China en is open source.", [passage]) != "supported"
+
+
+def test_two_words_of_avoiding_say_the_same(verifier):
+    passage = "Het taalmodel van DeepSeek ontwijkt vragen over het Tiananmenprotest."
+    assert label(verifier, "Vragen over het Tiananmenprotest worden door het taalmodel van DeepSeek ontweken.", [passage]) == "supported"
+    assert label(verifier, "Het taalmodel van DeepSeek ontwijkt geen vragen over het Tiananmenprotest.", [passage]) == "contradicted"
+    passage = "Chinese bedrijven hebben hun afhankelijkheid van Amerikaanse technologie weten te omzeilen."
+    assert label(verifier, "Chinese bedrijven hebben hun afhankelijkheid van Amerikaanse technologie weten te ontwijken.", [passage]) == "supported"
+    verdict = verifier.verify("Chinese bedrijven hebben hun afhankelijkheid van Amerikaanse technologie niet weten te omzeilen.", [passage])
+    assert verdict.label == "contradicted" and "negation" in verdict.reason
+
+
+def test_higher_for_lower_and_confirms_for_undermines_are_opposites(verifier):
+    passage = "Vandaag komt de drempel om AI-modellen te bouwen een stuk lager te liggen en zal de concurrentie dus flink toenemen."
+    verdict = verifier.verify("Vandaag komt de drempel om AI-modellen te bouwen een stuk hoger te liggen.", [passage])
+    assert verdict.label == "contradicted" and "hoger" in verdict.reason
+    assert label(verifier, "Vandaag komt de drempel om AI-modellen te bouwen een stuk lager te liggen.", [passage]) == "supported"
+    passage = "Dat ondermijnt het huidige Silicon Valley-narratief dat enorme kapitaalinvesteringen essentieel zijn."
+    claim = "Dat bevestigt het huidige Silicon Valley-narratief dat enorme kapitaalinvesteringen essentieel zijn."
+    assert label(verifier, claim, [passage]) == "contradicted"
+
+
+def test_a_lower_rank_for_a_first_place_is_a_contradiction(verifier):
+    claim = "Het aandeel verloor 589 miljard dollar aan waarde, het op één na grootste verlies in de Amerikaanse beursgeschiedenis."
+    verdict = verifier.verify(claim, [PASSAGE])
+    assert verdict.label == "contradicted" and verdict.reason.startswith("rank")
+    passage = "Het aandeel van Nvidia verloor maandag net geen 17 procent, de grootste daling sinds maart 2020."
+    assert label(verifier, passage.replace("de grootste", "de tweede grootste"), [passage]) == "contradicted"
+    assert label(verifier, passage, [passage.replace("de grootste", "de tweede grootste")]) == "contradicted"
+    assert label(verifier, passage, [passage]) == "supported"
+
+
+def test_order_words_match_across_spellings_of_c_and_k():
+    sentence = "Aanvankelijk deed het dat met textiel, later in de industrie, tot aan de bouw van elektrische auto's toe."
+    assert _order_clash("China first made electric cars and only later textiles.", sentence)
+    assert _order_clash("China first made textiles and only later electric cars.", sentence) is None
+
+
+def test_a_percentage_given_to_another_party_is_a_contradiction(verifier):
+    passages = [
+        "Het aandeel van Nvidia verloor maandag net geen 17 procent, de grootste daling sinds maart 2020.",
+        "Tot de winnaars van maandag behoort ook Apple van topman Tim Cook, dat met meer dan 3 procent in waarde steeg.",
+    ]
+    verdict = verifier.verify("Apple's aandeel verloor maandag net geen 17 procent, de grootste daling sinds maart 2020.", passages)
+    assert verdict.label == "contradicted" and "Nvidia" in verdict.reason
+    # the passage's owner named beside another name of the claim
+    claim = "Apple, het bedrijf van topman Tim Cook, steeg maandag met meer dan 3 procent in waarde."
+    assert label(verifier, claim, passages) != "contradicted"
+
+
+def test_a_weekday_relative_to_the_reported_day_is_no_rival(verifier):
+    assert label(verifier, "Nvidia had de vrijdag ervoor al een verlies geleden op de beurs.") != "contradicted"
+    assert label(verifier, "Nvidia heeft vrijdag een nooit gezien verlies geleden op de beurs.") == "contradicted"
