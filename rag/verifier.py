@@ -303,8 +303,12 @@ class SignalVerifier(Verifier):
 
         def opposite_meaning() -> str | None:
             """Direction, an opposite quality or "all" for "not all" against the best-matching sentence."""
+            # Both saying which move came first settles the direction: "herstelde na een
+            # vroege daling" has both moves, in that order.
+            first_moves = _first_direction(text), _first_direction(best.text)
             return (
-                _direction_clash(text, best.text, terms.names)
+                (_first_direction_clash(*first_moves) if all(first_moves)
+                 else _direction_clash(text, best.text, terms.names))
                 or _antonym_clash(text, window)
                 or _quantifier_clash(text, window)
             )
@@ -389,8 +393,10 @@ class SignalVerifier(Verifier):
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
             swap = (
                 _order_clash(text, best.text)
+                or _sequence_clash(text, best.text)
                 or _place_swap_clash(text, best.text)
                 or _respective_clash(text, window, terms)
+                or _comparison_clash(text, window, terms)
                 or _binding_clash(text, window, terms)
                 or _amount_owner_clash(text, units, terms)
             )
@@ -815,6 +821,104 @@ def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str 
     return None
 
 
+# "X volgde op Y", "X after Y": X came second; "X before Y", "X voordat Y": X came first.
+_AFTER = re.compile(r"\b(?:volgde op|volgt op|nadat|na(?! afloop)|after|following|followed)\b", re.IGNORECASE)
+_BEFORE = re.compile(r"\b(?:voordat|alvorens|vóór|before|preceded|prior to|ahead of)\b", re.IGNORECASE)
+_NOT_SEQUENCE = re.compile(r"\bop (?:één|een|twee) na\b|\bna (?:elkaar|verloop)\b|\bfollowed by\b", re.IGNORECASE)
+
+
+def _events(text: str) -> tuple[str, set[str], set[str]] | None:
+    """The connective and the anchor words (first five letters, c read as k) of the earlier
+    and the later of two events a text orders with it: "De daling volgde op het nieuws" ->
+    ("volgde op", {nieuw}, {dalin}); "Na X, Y" has X first."""
+    text = _NOT_SEQUENCE.sub(" ", text)
+    found = [(m, -1) for m in _AFTER.finditer(text)] + [(m, 1) for m in _BEFORE.finditer(text)]
+    if len(found) != 1:
+        return None
+    match, sign = found[0]
+    word = match.group(0)
+    left, right = text[: match.start()], text[match.end():]
+    if not left.strip(" ,"):  # "Na het nieuws, daalde het aandeel"
+        clause, _, rest = right.partition(",")
+        if not rest.strip():
+            return None
+        left, right = rest, clause
+
+    def anchors(part: str) -> set[str]:
+        return {t.replace("c", "k")[:5] for t in _tokens(part) if len(t) >= 5 and t not in FUNCTION_WORDS}
+
+    first, second = (anchors(left), anchors(right)) if sign > 0 else (anchors(right), anchors(left))
+    return word, first - second, second - first
+
+
+def _sequence_clash(claim: str, sentence: str) -> str | None:
+    """Two events in the reverse order: "Nvidia's drop came before the news" where the
+    sentence says "De daling volgde op het nieuws"."""
+    claimed, stated = _events(claim), _events(sentence)
+    if not claimed or not stated:
+        return None
+    (said, *claim_events), (stated_word, *stated_events) = claimed, stated
+    same = (claim_events[0] & stated_events[0]) | (claim_events[1] & stated_events[1])
+    crossed = (claim_events[0] & stated_events[1]) | (claim_events[1] & stated_events[0])
+    if crossed and not same:
+        return f"order: the two events stand the other way round ({said!r} in the claim, {stated_word!r} in the passage)"
+    return None
+
+
+_EARLY = frozenset("vroeg vroege aanvankelijk aanvankelijke eerst early initially initial first".split())
+
+
+def _first_direction(text: str, reach: int = 2) -> tuple[str, int] | None:
+    """The direction word nearest to an "early" word: "na een vroege daling" -> fell first."""
+    words = _tokens(text)
+    marks = [i for i, w in enumerate(words) if w in _EARLY]
+    near = sorted(
+        (abs(i - m), w) for m in marks for i, w in enumerate(words) if _direction(w) and abs(i - m) <= reach
+    )
+    return (near[0][1], _direction(near[0][1])) if near else None
+
+
+def _first_direction_clash(claimed: tuple[str, int], stated: tuple[str, int]) -> str | None:
+    """"rose early in the session before falling" where the sentence says "na een vroege
+    daling, sterk herstelde": the first move (a `_first_direction`) reversed."""
+    if claimed[1] != stated[1]:
+        return f"direction: the claim says first {claimed[0]}, the passage first {stated[0]}"
+    return None
+
+
+_COMPARATIVE = re.compile(
+    r"\b(?P<word>meer|more|minder|less|fewer|groter|larger|bigger|kleiner|smaller)\b(?P<between>.{0,40}?)\b(?:dan|than)\b"
+    r"(?!\s*[\d$€£])",
+    re.IGNORECASE,
+)
+_LESS = frozenset("minder less fewer kleiner smaller".split())
+
+
+def _comparison_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
+    """"Dell lost more than Ellison" where the passage says "Ellison en Dell zagen
+    respectievelijk 22,6 miljard en 13 miljard ... in rook opgaan"."""
+    comparative = _COMPARATIVE.search(claim)
+    stated = _first_list(window)
+    if not comparative or not stated:
+        return None
+    names = [n for n in terms.names if _is_party(n)]
+    before = [n for n in names if claim.find(n) < comparative.start()]
+    after = [n for n in names if claim.find(n) > comparative.end()]
+    if not before or not after:
+        return None
+
+    def value(name: str) -> Decimal | None:
+        return next((Decimal(n) for words, n in stated if any(name_matches(name, w) for w in words)), None)
+
+    one, other = value(before[-1]), value(after[0])
+    if one is None or other is None or one == other:
+        return None
+    less = fold(comparative.group("word")) in _LESS
+    if (one < other) != less:
+        return f"comparison: the passage gives {before[-1]} {one} and {after[0]} {other}"
+    return None
+
+
 def _place_modifiers(text: str) -> list[tuple[int, str, str]]:
     """Each place word before a noun, as (its gazetteer group, the noun's first five letters,
     the words): "Chinese technologie" -> (group of China, "techn", "Chinese technologie")."""
@@ -1095,11 +1199,16 @@ def _used_as_names(units: Sequence["_Unit"]) -> set[str]:
 _POSSESSIVE_START = re.compile(r"^([A-Z][\w-]+)['’]s\b")
 
 
+_START_UP = re.compile(r"\bstart-up", re.IGNORECASE)  # no "up" in it
+
+
 def _direction_clash(claim: str, sentence: str, names: Sequence[str]) -> str | None:
     """The claim says something rose where the sentence says it fell, or the reverse.
     With names in both, each name's nearest direction word is compared; otherwise the
     sentence must have a single direction opposite to the claim's single direction."""
-    claim_words, sentence_words = _tokens(_NOT_NEGATING.sub(" ", claim)), _tokens(_NOT_NEGATING.sub(" ", sentence))
+    claim_words, sentence_words = (
+        _tokens(_START_UP.sub("startup", _NOT_NEGATING.sub(" ", text))) for text in (claim, sentence)
+    )
     for number in dict.fromkeys(w for w in claim_words if w[0].isdigit()):
         in_claim = _nearest_direction(claim_words, number)
         in_sentence = _nearest_direction(sentence_words, number)

@@ -500,3 +500,29 @@ def test_a_percentage_given_to_another_party_is_a_contradiction(verifier):
 def test_a_weekday_relative_to_the_reported_day_is_no_rival(verifier):
     assert label(verifier, "Nvidia had de vrijdag ervoor al een verlies geleden op de beurs.") != "contradicted"
     assert label(verifier, "Nvidia heeft vrijdag een nooit gezien verlies geleden op de beurs.") == "contradicted"
+
+
+def test_two_events_in_the_reverse_order_are_a_contradiction(verifier):
+    passage = "De daling volgde op het nieuws dat de Chinese start-up DeepSeek een concurrerend AI-model heeft ontwikkeld."
+    claim = "Het nieuws over het concurrerende AI-model van DeepSeek raakte pas bekend nadat de daling al begonnen was."
+    verdict = verifier.verify(claim, [passage])
+    assert verdict.label == "contradicted" and "other way round" in verdict.reason
+    claim = "De daling kwam nadat het nieuws over het concurrerende AI-model van DeepSeek bekend raakte."
+    assert label(verifier, claim, [passage]) != "contradicted"
+    claim = "Na het nieuws over het concurrerende AI-model van DeepSeek, begon de daling."
+    assert label(verifier, claim, [passage]) != "contradicted"
+
+
+def test_the_first_move_reversed_is_a_contradiction(verifier):
+    passage = "Dat kwam doordat het aandeel van Meta, na een vroege daling, sterk herstelde."
+    verdict = verifier.verify("Het aandeel van Meta zakte na een vroege stijging sterk weg.", [passage])
+    assert verdict.label == "contradicted" and "first stijging" in verdict.reason
+    assert label(verifier, "Het aandeel van Meta herstelde sterk na een vroege daling.", [passage]) == "supported"
+
+
+def test_a_comparison_the_passage_amounts_reverse_is_a_contradiction(verifier):
+    passage = "Ook Oracle-oprichter Larry Ellison en Dell-oprichter Michael Dell zagen respectievelijk 22,6 miljard en 13 miljard dollar in rook opgaan."
+    verdict = verifier.verify("Dell-oprichter Michael Dell zag meer geld in rook opgaan dan Oracle-oprichter Larry Ellison.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason.startswith("comparison")
+    assert label(verifier, "Oracle-oprichter Larry Ellison zag meer geld in rook opgaan dan Dell-oprichter Michael Dell.", [passage]) != "contradicted"
+    assert label(verifier, "Dell-oprichter Michael Dell zag minder geld in rook opgaan dan Oracle-oprichter Larry Ellison.", [passage]) != "contradicted"
