@@ -147,7 +147,7 @@ def days_of_month(text: str) -> set[tuple[int, str]]:
 
 # Names that the two languages spell differently. Variants written in capitals are acronyms
 # and match case-sensitively ("US" is a name, "us" is not); the others ignore case.
-GAZETTEER: tuple[tuple[str, ...], ...] = (
+COUNTRIES: tuple[tuple[str, ...], ...] = (
     (
         "United States", "U.S.", "US", "USA", "VS", "Verenigde Staten", "America", "Amerika",
         "American", "Americans", "Amerikaans", "Amerikaanse", "Amerikanen",
@@ -166,9 +166,39 @@ GAZETTEER: tuple[tuple[str, ...], ...] = (
     ("India", "Indian", "Indiaas", "Indiase"),
     ("Russia", "Russian", "Rusland", "Russisch", "Russische"),
     ("Canada", "Canadian", "Canadees", "Canadese"),
+    ("Italy", "Italian", "Italië", "Italiaans", "Italiaanse"),
+    ("Spain", "Spanish", "Spanje", "Spaans", "Spaanse"),
+    ("Ireland", "Irish", "Ierland", "Iers", "Ierse"),
+    ("Switzerland", "Swiss", "Zwitserland", "Zwitsers", "Zwitserse"),
+    ("Israel", "Israeli", "Israël", "Israëlisch", "Israëlische"),
+    ("Singapore", "Singaporean", "Singaporees", "Singaporese"),
     ("Wall Street",),
     ("Silicon Valley",),
 )
+# Cities of the news, where the languages spell them differently or a company sits.
+CITIES: tuple[tuple[str, ...], ...] = (
+    ("Brussels", "Brussel", "Brusselse"),
+    ("Antwerp", "Antwerpen", "Antwerpse"),
+    ("Ghent", "Gent", "Gentse"),
+    ("Leuven", "Louvain", "Leuvense"),
+    ("Amsterdam", "Amsterdamse"),
+    ("London", "Londen", "Londense"),
+    ("Paris", "Parijs", "Parijse"),
+    ("Beijing", "Peking"),
+    ("Shanghai",),
+    ("Hangzhou",),
+    ("Hong Kong",),
+    ("Tokyo", "Tokio"),
+    ("Taipei",),
+    ("New York",),
+    ("San Francisco",),
+    ("Cupertino",),
+    ("Santa Clara",),
+    ("Seattle",),
+    ("Canberra",),
+    ("Sydney",),
+)
+GAZETTEER = COUNTRIES + CITIES
 # Institutions whose acronym or name differs by language; names, but not places.
 INSTITUTIONS: tuple[tuple[str, ...], ...] = (
     ("WTO", "World Trade Organization", "Wereldhandelsorganisatie"),
@@ -568,6 +598,11 @@ def key_terms(sentence: str) -> KeyTerms:
 def is_place(name: str) -> bool:
     """Whether a name is a country, region or place of the gazetteer ("Chinese", "Wall Street")."""
     return any(pattern.search(name) for patterns in PLACE_PATTERNS for _, pattern in patterns)
+
+
+def is_city(name: str) -> bool:
+    """Whether a name is a city of the gazetteer: no rival of a country ("Hangzhou" and "Chinese")."""
+    return any(pattern.search(name) for patterns in PLACE_PATTERNS[len(COUNTRIES):] for _, pattern in patterns)
 
 
 def names_in(text: str, known: Collection[str] = frozenset()) -> tuple[str, ...]:

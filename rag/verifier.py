@@ -34,6 +34,7 @@ from rag.citations import (
     KeyTerms,
     amounts,
     fold,
+    is_city,
     is_place,
     join_adjacent_names,
     key_terms,
@@ -487,7 +488,8 @@ class SignalVerifier(Verifier):
             rivals = rival_dates(term, local.dates)
             return rivals[0].capitalize() if rivals else None
         claim_evidence = Evidence.of([claim])
-        place = is_place(term.split()[0])
+        city = is_city(term)
+        place = city or is_place(term.split()[0])
         # A place stands in for another that qualifies the same thing ("Chinese chips" for
         # "Amerikaanse chips"), not for one elsewhere in the sentence.
         qualified: set[str] = set()
@@ -495,8 +497,8 @@ class SignalVerifier(Verifier):
             qualified = {noun for _, noun, words in _place_modifiers(claim) if words.startswith(term)}
             stated = {words.split()[0]: noun for _, noun, words in _place_modifiers(window)}
         for name in _names(window):
-            if name.upper() in ROLE_WORDS or is_place(name) != place:
-                continue  # a company does not stand in for a country, nor the reverse
+            if name.upper() in ROLE_WORDS or is_place(name) != place or (place and is_city(name) != city):
+                continue  # a company does not stand in for a country, nor a city for one
             if qualified and name in stated and stated[name] not in qualified:
                 continue
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):

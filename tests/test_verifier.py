@@ -526,3 +526,13 @@ def test_a_comparison_the_passage_amounts_reverse_is_a_contradiction(verifier):
     assert verdict.label == "contradicted" and verdict.reason.startswith("comparison")
     assert label(verifier, "Oracle-oprichter Larry Ellison zag meer geld in rook opgaan dan Dell-oprichter Michael Dell.", [passage]) != "contradicted"
     assert label(verifier, "Dell-oprichter Michael Dell zag minder geld in rook opgaan dan Oracle-oprichter Larry Ellison.", [passage]) != "contradicted"
+
+
+def test_a_city_stands_in_for_no_country_and_no_company(verifier):
+    passage = "DeepSeek, een Chinese start-up, schoot als een raket naar de top van de lijst van meest gedownloade apps."
+    claim = "DeepSeek, een start-up uit Hangzhou, schoot als een raket naar de top van de lijst van meest gedownloade apps."
+    assert label(verifier, claim, [passage]) == "not_enough_info"
+    assert label(verifier, passage.replace("Chinese", "Japanse"), [passage]) == "contradicted"
+    passage = "Topman Tim Cook stelde de nieuwe iPhone van Apple voor."
+    assert label(verifier, "Topman Tim Cook stelde de nieuwe iPhone voor in Cupertino.", [passage]) == "not_enough_info"
+    assert label(verifier, "Topman Tim Cook stelde de nieuwe iPhone van Google voor.", [passage]) == "contradicted"
