@@ -1281,11 +1281,12 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
         ("meer more", "minder less fewer"),
         ("hoger hogere higher", "lager lagere lower"),
         (
-            "bevestigt bevestigen bevestigde bevestigd confirms confirm confirmed",
+            "bevestigt bevestigen bevestigde bevestigd confirms confirm confirmed reinforces reinforce "
+            "reinforced",
             "ondermijnt ondermijnen ondermijnde ondermijnd weerlegt weerleggen weerlegd undermines "
             "undermine undermined refutes refute refuted",
         ),
-        ("beantwoord answered", "onbeantwoord unanswered"),
+        ("beantwoord answered duidelijk clear", "onbeantwoord unanswered onduidelijk unclear"),
         ("goed goede good", "slecht slechte bad"),
         ("voordeel voordelen advantage advantages", "nadeel nadelen disadvantage disadvantages drawback drawbacks"),
         ("winnaar winnaars winner winners", "verliezer verliezers loser losers"),

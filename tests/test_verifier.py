@@ -543,3 +543,10 @@ def test_as_many_moves_as_the_passage_but_one_reversed_is_a_contradiction(verifi
     verdict = verifier.verify("De kosten van het bedrijf dalen, terwijl de winst van het bedrijf daalt.", [passage])
     assert verdict.label == "contradicted" and "daalt" in verdict.reason
     assert label(verifier, "De winst van het bedrijf stijgt, terwijl de kosten van het bedrijf dalen.", [passage]) == "supported"
+
+
+def test_clear_for_unanswered_is_an_opposite(verifier):
+    passage = "Veel vragen blijven nog onbeantwoord, met name welke dataset er gebruikt werd."
+    verdict = verifier.verify("Het is nu duidelijk welke dataset er gebruikt werd.", [passage])
+    assert verdict.label == "contradicted" and "duidelijk" in verdict.reason
+    assert label(verifier, "Het is nog onduidelijk welke dataset er gebruikt werd.", [passage]) != "contradicted"
