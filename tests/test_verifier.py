@@ -547,6 +547,6 @@ def test_as_many_moves_as_the_passage_but_one_reversed_is_a_contradiction(verifi
 
 def test_clear_for_unanswered_is_an_opposite(verifier):
     passage = "Veel vragen blijven nog onbeantwoord, met name welke dataset er gebruikt werd."
-    verdict = verifier.verify("Het is nu duidelijk welke dataset er gebruikt werd.", [passage])
+    verdict = verifier.verify("Veel vragen zijn nu duidelijk, met name welke dataset er gebruikt werd.", [passage])
     assert verdict.label == "contradicted" and "duidelijk" in verdict.reason
-    assert label(verifier, "Het is nog onduidelijk welke dataset er gebruikt werd.", [passage]) != "contradicted"
+    assert label(verifier, "Veel vragen zijn nog onduidelijk, met name welke dataset er gebruikt werd.", [passage]) == "supported"
