@@ -602,7 +602,8 @@ def is_place(name: str) -> bool:
 
 def is_city(name: str) -> bool:
     """Whether a name is a city of the gazetteer: no rival of a country ("Hangzhou" and "Chinese")."""
-    return any(pattern.search(name) for patterns in PLACE_PATTERNS[len(COUNTRIES):] for _, pattern in patterns)
+    city_patterns = PLACE_PATTERNS[len(COUNTRIES) :]
+    return any(pattern.search(name) for patterns in city_patterns for _, pattern in patterns)
 
 
 def names_in(text: str, known: Collection[str] = frozenset()) -> tuple[str, ...]:

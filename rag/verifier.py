@@ -826,7 +826,9 @@ def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str 
 # "X volgde op Y", "X after Y": X came second; "X before Y", "X voordat Y": X came first.
 _AFTER = re.compile(r"\b(?:volgde op|volgt op|nadat|na(?! afloop)|after|following|followed)\b", re.IGNORECASE)
 _BEFORE = re.compile(r"\b(?:voordat|alvorens|vóór|before|preceded|prior to|ahead of)\b", re.IGNORECASE)
-_NOT_SEQUENCE = re.compile(r"\bop (?:één|een|twee) na\b|\bna (?:elkaar|verloop)\b|\bfollowed by\b", re.IGNORECASE)
+_NOT_SEQUENCE = re.compile(
+    r"\bop (?:één|een|twee) na\b|\bna (?:elkaar|verloop)\b|\bfollowed by\b", re.IGNORECASE
+)
 
 
 def _events(text: str) -> tuple[str, set[str], set[str]] | None:
@@ -863,7 +865,10 @@ def _sequence_clash(claim: str, sentence: str) -> str | None:
     same = (claim_events[0] & stated_events[0]) | (claim_events[1] & stated_events[1])
     crossed = (claim_events[0] & stated_events[1]) | (claim_events[1] & stated_events[0])
     if crossed and not same:
-        return f"order: the two events stand the other way round ({said!r} in the claim, {stated_word!r} in the passage)"
+        return (
+            f"order: the two events stand the other way round ({said!r} in the claim, "
+            f"{stated_word!r} in the passage)"
+        )
     return None
 
 
@@ -889,8 +894,8 @@ def _first_direction_clash(claimed: tuple[str, int], stated: tuple[str, int]) ->
 
 
 _COMPARATIVE = re.compile(
-    r"\b(?P<word>meer|more|minder|less|fewer|groter|larger|bigger|kleiner|smaller)\b(?P<between>.{0,40}?)\b(?:dan|than)\b"
-    r"(?!\s*[\d$€£])",
+    r"\b(?P<word>meer|more|minder|less|fewer|groter|larger|bigger|kleiner|smaller)\b.{0,40}?"
+    r"\b(?:dan|than)\b(?!\s*[\d$€£])",
     re.IGNORECASE,
 )
 _LESS = frozenset("minder less fewer kleiner smaller".split())
@@ -1231,8 +1236,10 @@ def _direction_clash(claim: str, sentence: str, names: Sequence[str]) -> str | N
         return f"direction: the claim says {said}, the passage {stated}"
     # As many moves as the sentence, but not the same ones: "drempel lager, concurrentie
     # afnemen" where it says "drempel lager ... concurrentie toenemen".
-    claim_moves = [(w, d) for i, w in enumerate(claim_words) if (d := _signed_direction(claim_words, i))]
-    sentence_moves = [(w, d) for i, w in enumerate(sentence_words) if (d := _signed_direction(sentence_words, i))]
+    claim_moves, sentence_moves = (
+        [(w, d) for i, w in enumerate(words) if (d := _signed_direction(words, i))]
+        for words in (claim_words, sentence_words)
+    )
     if len(claim_moves) == len(sentence_moves) >= 2:
         if sorted(d for _, d in claim_moves) != sorted(d for _, d in sentence_moves):
             said = ", ".join(w for w, _ in claim_moves)
