@@ -782,6 +782,11 @@ def _tokens(text: str) -> list[str]:
     ]
 
 
+def _stem(token: str, length: int = 5) -> str:
+    """The first letters of a folded token, c read as k: "electric" and "elektrische" alike."""
+    return token.replace("c", "k")[:length]
+
+
 _SEQUENCE_WORDS = frozenset(
     "eerst aanvankelijk begon startte later daarna vervolgens uiteindelijk first initially began "
     "started then later afterwards finally subsequently".split()
@@ -792,9 +797,9 @@ def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str 
     """Steps in the reverse order of the sentence's: "eerst in de auto-industrie, pas later in
     de textielsector" where it says "Aanvankelijk deed het dat met textiel, later in de
     industrie". Both must mark a sequence; the claim's words are matched to the sentence's
-    words after its first sequence word by their first `stem` letters (c read as k), and words that follow
-    each other within `gap` words in the sentence make one step. Names are who takes the
-    steps, not steps."""
+    words after its first sequence word by their `_stem`, and words that follow each other
+    within `gap` words in the sentence make one step. Names are who takes the steps, not
+    steps."""
     names = {fold(n) for n in key_terms(claim).names + key_terms(sentence).names}
     claim_tokens, sentence_tokens = _tokens(claim), _tokens(sentence)
     starts = [i for i, t in enumerate(sentence_tokens) if t in _SEQUENCE_WORDS]
@@ -804,14 +809,11 @@ def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str 
     claim_tokens = [t for t in claim_tokens[claim_starts[0] + 1:] if t not in names]
     steps = sentence_tokens[starts[0] + 1:]
 
-    def key(token: str) -> str:
-        return token.replace("c", "k")[:stem]  # "electric" and "elektrische" alike
-
     where = {}
     for position, token in enumerate(steps):
         if len(token) >= stem and not token[0].isdigit() and token not in FUNCTION_WORDS | _SEQUENCE_WORDS:
-            where.setdefault(key(token), position)
-    found = [(where[key(t)], t) for t in claim_tokens if len(t) >= stem and key(t) in where]
+            where.setdefault(_stem(token, stem), position)
+    found = [(where[_stem(t, stem)], t) for t in claim_tokens if len(t) >= stem and _stem(t, stem) in where]
     items: list[tuple[int, str]] = []
     for position, token in found:
         if items and 0 <= position - items[-1][0] <= gap:
@@ -832,7 +834,7 @@ _NOT_SEQUENCE = re.compile(
 
 
 def _events(text: str) -> tuple[str, set[str], set[str]] | None:
-    """The connective and the anchor words (first five letters, c read as k) of the earlier
+    """The connective and the anchor words (`_stem`s) of the earlier
     and the later of two events a text orders with it: "De daling volgde op het nieuws" ->
     ("volgde op", {nieuw}, {dalin}); "Na X, Y" has X first."""
     text = _NOT_SEQUENCE.sub(" ", text)
@@ -849,7 +851,7 @@ def _events(text: str) -> tuple[str, set[str], set[str]] | None:
         left, right = rest, clause
 
     def anchors(part: str) -> set[str]:
-        return {t.replace("c", "k")[:5] for t in _tokens(part) if len(t) >= 5 and t not in FUNCTION_WORDS}
+        return {_stem(t) for t in _tokens(part) if len(t) >= 5 and t not in FUNCTION_WORDS}
 
     first, second = (anchors(left), anchors(right)) if sign > 0 else (anchors(right), anchors(left))
     return word, first - second, second - first
@@ -1148,9 +1150,9 @@ def _negation_scope_clash(claim: str, window: str, reach: int = 3) -> str | None
 
 
 def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -> str | None:
-    """An amount or percentage the claim gives one party that the passage gives another: "Mark Zuckerberg
-    verloor 20,1 miljard" where the passage's 20,1 miljard is Jensen Huang's ("Hij verloor
-    ..." after the sentence that names him). The passage's owner is the nearest name before
+    """An amount or percentage the claim gives one party that the passage gives another:
+    "Mark Zuckerberg verloor 20,1 miljard" where the passage's 20,1 miljard is Jensen Huang's
+    ("Hij verloor ..." after the sentence that names him). The passage's owner is the nearest name before
     the amount in its sentence or the one before, else the first name there."""
     possessive = _POSSESSIVE_START.match(claim)  # "Meta's stock ...": a name as first word
     names = [n for n in (*([possessive.group(1)] if possessive else []), *terms.names)
