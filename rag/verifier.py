@@ -834,9 +834,9 @@ _NOT_SEQUENCE = re.compile(
 
 
 def _events(text: str) -> tuple[str, set[str], set[str]] | None:
-    """The connective and the anchor words (`_stem`s) of the earlier
-    and the later of two events a text orders with it: "De daling volgde op het nieuws" ->
-    ("volgde op", {nieuw}, {dalin}); "Na X, Y" has X first."""
+    """The connective and the anchor words (`_stem`s) of the earlier and the later of two
+    events a text orders with it: "De daling volgde op het nieuws" -> ("volgde op", {nieuw},
+    {dalin}); "Na X, Y" has X first."""
     text = _NOT_SEQUENCE.sub(" ", text)
     found = [(m, -1) for m in _AFTER.finditer(text)] + [(m, 1) for m in _BEFORE.finditer(text)]
     if len(found) != 1:
@@ -1152,8 +1152,8 @@ def _negation_scope_clash(claim: str, window: str, reach: int = 3) -> str | None
 def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -> str | None:
     """An amount or percentage the claim gives one party that the passage gives another:
     "Mark Zuckerberg verloor 20,1 miljard" where the passage's 20,1 miljard is Jensen Huang's
-    ("Hij verloor ..." after the sentence that names him). The passage's owner is the nearest name before
-    the amount in its sentence or the one before, else the first name there."""
+    ("Hij verloor ..." after the sentence that names him). The passage's owner is the nearest
+    name before the amount in its sentence or the one before, else the first name there."""
     possessive = _POSSESSIVE_START.match(claim)  # "Meta's stock ...": a name as first word
     names = [n for n in (*([possessive.group(1)] if possessive else []), *terms.names)
              if _is_party(n)]
