@@ -175,8 +175,8 @@ COUNTRIES: tuple[tuple[str, ...], ...] = (
     ("Wall Street",),
     ("Silicon Valley",),
 )
-# Cities of the news, where the languages spell them differently or a company sits.
-CITIES: tuple[tuple[str, ...], ...] = (
+# Cities and states of the news, where the languages spell them differently or a company sits.
+LOCALITIES: tuple[tuple[str, ...], ...] = (
     ("Brussels", "Brussel", "Brusselse"),
     ("Antwerp", "Antwerpen", "Antwerpse"),
     ("Ghent", "Gent", "Gentse"),
@@ -197,8 +197,13 @@ CITIES: tuple[tuple[str, ...], ...] = (
     ("Seattle",),
     ("Canberra",),
     ("Sydney",),
+    ("California", "Californië", "Californian", "Californisch", "Californische"),
+    ("Florida",),
+    ("Texas",),
+    ("Flanders", "Vlaanderen", "Flemish", "Vlaams", "Vlaamse"),
+    ("Wallonia", "Wallonië", "Walloon", "Waals", "Waalse"),
 )
-GAZETTEER = COUNTRIES + CITIES
+GAZETTEER = COUNTRIES + LOCALITIES
 # Institutions whose acronym or name differs by language; names, but not places.
 INSTITUTIONS: tuple[tuple[str, ...], ...] = (
     ("WTO", "World Trade Organization", "Wereldhandelsorganisatie"),
@@ -600,10 +605,11 @@ def is_place(name: str) -> bool:
     return any(pattern.search(name) for patterns in PLACE_PATTERNS for _, pattern in patterns)
 
 
-def is_city(name: str) -> bool:
-    """Whether a name is a city of the gazetteer: no rival of a country ("Hangzhou" and "Chinese")."""
-    city_patterns = PLACE_PATTERNS[len(COUNTRIES) :]
-    return any(pattern.search(name) for patterns in city_patterns for _, pattern in patterns)
+def is_locality(name: str) -> bool:
+    """Whether a name is a city or state of the gazetteer: no rival of a country ("Hangzhou"
+    and "Chinese")."""
+    local_patterns = PLACE_PATTERNS[len(COUNTRIES) :]
+    return any(pattern.search(name) for patterns in local_patterns for _, pattern in patterns)
 
 
 def names_in(text: str, known: Collection[str] = frozenset()) -> tuple[str, ...]:

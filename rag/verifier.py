@@ -22,6 +22,7 @@ from rag.citations import (
     DEFAULT_MIN_SIMILARITY,
     FUNCTION_WORDS,
     MARKER,
+    MONTHS,
     NUMBER,
     ROLES,
     WEEKDAY_NAMES,
@@ -34,7 +35,7 @@ from rag.citations import (
     KeyTerms,
     amounts,
     fold,
-    is_city,
+    is_locality,
     is_place,
     join_adjacent_names,
     key_terms,
@@ -143,6 +144,24 @@ _NUMBER_WORDS = {
     "twelve": "12", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})([-/.])(\d{1,2})\2((?:19|20)\d\d)\b")
+
+
+def _spelled_dates(text: str) -> str:
+    """Dates in figures with the month's name: "27-01-2025" -> "27 January 2025" (day first,
+    unless only the second number can be a day: "01/27/2025")."""
+
+    def spell(match: re.Match[str]) -> str:
+        day, month = int(match.group(1)), int(match.group(3))
+        if month > 12 >= day:
+            day, month = month, day
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return match.group(0)
+        return f"{day} {MONTHS[month - 1][0].capitalize()} {match.group(4)}"
+
+    return _NUMERIC_DATE.sub(spell, text)
 
 
 def _digits(text: str) -> str:
@@ -271,8 +290,8 @@ class SignalVerifier(Verifier):
         self._vectors = VectorMemo(embedder, max_cached)
 
     def verify(self, claim: str, passages: Sequence[str]) -> Verdict:
-        text = _digits(" ".join(MARKER.sub(" ", claim).split()))
-        texts = [_digits(p) for p in passages if p and p.strip()]
+        text = _spelled_dates(_digits(" ".join(MARKER.sub(" ", claim).split())))
+        texts = [_spelled_dates(_digits(p)) for p in passages if p and p.strip()]
         if not text:
             return Verdict("not_enough_info", 1.0, "empty claim")
         units = [
@@ -366,7 +385,10 @@ class SignalVerifier(Verifier):
             # Who is said to say it ("Volgens Inbona", "DeepSeek" for "de app") may be left
             # implicit by the passages; what is said still must not mean the opposite. Not
             # negation: a claim that brings new names often negates something else.
-            clash = opposite_meaning() if on_topic and all(k == "name" for k, _ in missing) else None
+            clash = (
+                opposite_meaning() or _sequence_clash(text, best.text)
+                if on_topic and all(k == "name" for k, _ in missing) else None
+            )
             if clash:
                 return contradicted(f"{clash} ({kind} {term} is not in the passages)")
             return not_enough(f"{kind} {term} not in the passages")
@@ -434,7 +456,10 @@ class SignalVerifier(Verifier):
             if clash:
                 return contradicted(clash)
 
-        if top < self.min_similarity:
+        # A comparison on the passages' topic that their amounts bear out is supported however
+        # it is worded ("lost less money than", "several times larger than").
+        compared = _compared(text, everything.text, terms) if on_topic else None
+        if top < self.min_similarity and not (compared and compared[0]):
             return not_enough(f"low similarity {top:.2f} to the passages")
         if self.judge is not None and not self.judge.supports(text, texts):
             return Verdict("not_enough_info", 0.6, "the judge model does not find it in the passages")
@@ -449,6 +474,7 @@ class SignalVerifier(Verifier):
     def _missing_terms(text: str, terms: KeyTerms, evidence: Evidence) -> list[tuple[str, str]]:
         restated = (
             _fraction_percents(text, evidence.text)
+            | _fraction_totals(text, evidence.text)
             | _same_values(text, evidence.text)
             | _rounded(text, evidence.text)
         )
@@ -471,12 +497,21 @@ class SignalVerifier(Verifier):
     ) -> str | None:
         """A term of the same kind in the best-matching passage window that the claim does
         not contain: what the claim's term probably replaced."""
+        nearest_first: list[str] | None = None
         if kind == "name":
             # A replaced name stands where the claim's name would: in the best-matching sentence;
             # when that is a quote, the claim's subject may stand for its speaker, whom the
             # sentences around it name.
             if not (_QUOTE_MARK.search(best_sentence) and term.split()[0] == subject):
+                # "Hij verloor ..." is about the person the sentence before names last.
+                before = window[: window.find(best_sentence)] if _PRONOUN_START.match(best_sentence) else ""
+                previous = split_sentences(before, detect_language(before))[-1:] if before.strip() else []
+                people = [
+                    n.split()[-1] for s in previous for n in reversed(join_adjacent_names(s, _names(s)))
+                    if len(n.split()) >= 2
+                ]
                 window = best_sentence
+                nearest_first = _names(best_sentence) + people
             local = Evidence.of([window])
         if kind == "number":
             claim_kinds = number_kinds(claim)
@@ -488,17 +523,20 @@ class SignalVerifier(Verifier):
             rivals = rival_dates(term, local.dates)
             return rivals[0].capitalize() if rivals else None
         claim_evidence = Evidence.of([claim])
-        city = is_city(term)
-        place = city or is_place(term.split()[0])
+        in_locality = is_locality(term)
+        place = in_locality or is_place(term.split()[0])
         # A place stands in for another that qualifies the same thing ("Chinese chips" for
         # "Amerikaanse chips"), not for one elsewhere in the sentence.
         qualified: set[str] = set()
+        stated: dict[str, str] = {}
         if place:
             qualified = {noun for _, noun, words in _place_modifiers(claim) if words.startswith(term)}
             stated = {words.split()[0]: noun for _, noun, words in _place_modifiers(window)}
-        for name in _names(window):
-            if name.upper() in ROLE_WORDS or is_place(name) != place or (place and is_city(name) != city):
-                continue  # a company does not stand in for a country, nor a city for one
+        for name in nearest_first if nearest_first is not None else _names(window):
+            if name.upper() in ROLE_WORDS or is_place(name) != place:
+                continue  # a company does not stand in for a country, nor the reverse
+            if place and is_locality(name) != in_locality:
+                continue  # nor a city or state for a country
             if qualified and name in stated and stated[name] not in qualified:
                 continue
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):
@@ -506,6 +544,7 @@ class SignalVerifier(Verifier):
         return None
 
 
+_PRONOUN_START = re.compile(r"\s*(?:Hij|Zij|Ze|He|She|They)\b")
 _WEEKDAY_WORDS = "|".join(w for pair in WEEKDAYS for w in pair)
 _RELATIVE_WEEKDAY = re.compile(
     rf"\b(?:(?:{_WEEKDAY_WORDS})\s+(?:before|after|ervoor|daarvoor|erna|daarna|voordien)|"
@@ -560,6 +599,8 @@ def _added(claim: str, name: str, reach: int = 3) -> bool:
     chip stocks also fell" add a party to the passages' ones."""
     words = [fold(w) for w in WORD.findall(claim)]
     first = fold(name.split()[0])
+    if words[:1] and words[0] in _ADDITIVE:
+        return True  # "Ook het aandeel van AMD ...": the whole statement adds to the passages'
     return any(
         w == first and any(v in _ADDITIVE for v in words[max(0, i - reach) : i + reach + 1])
         for i, w in enumerate(words)
@@ -712,6 +753,18 @@ def _fraction_percents(claim: str, passages: str) -> set[str]:
     return {n for fraction in stated for n in _FRACTION_PERCENTS[fraction] if n in percents}
 
 
+def _fraction_totals(claim: str, passages: str) -> set[str]:
+    """The claim's amounts that are the whole a fraction of the passages is part of: "ongeveer
+    100 miljard" where they say "20,1 miljard dollar, een vijfde van zijn vermogen"."""
+    denominators = {int(_FRACTIONS[m.group(1).lower()][2:]) for m in _FRACTION.finditer(passages)}
+    totals = [value * d for value in _values(passages).values() for d in denominators]
+    sides = _qualifiers(claim)
+    return {
+        number for number, value in _values(claim).items()
+        if any(_rounds(value, total, sides.get(number, "near")) for total in totals)
+    }
+
+
 def _fraction_clash(claim: str, passages: str) -> str | None:
     """"a third of his fortune" where the passages say "een vijfde van zijn vermogen"."""
     claimed = {_FRACTIONS[m.group(1).lower()] for m in _FRACTION.finditer(claim)}
@@ -749,12 +802,14 @@ def _bounded_record_clash(claim: str, sentence: str) -> str | None:
 
 # "second-largest", "op één na grootste": a superlative ranked below the first.
 _RANKED = re.compile(
-    rf"\b(?:second|third|fourth|tweede|derde|vierde|op (?:één|een|twee) na)[\s-]+(?:{_SUPERLATIVE_WORDS})\b",
+    rf"\b(?:second|third|fourth|tweede|derde|vierde|op (?:één|een|twee) na)[\s-]+(?:{_SUPERLATIVE_WORDS}|"
+    r"plaats|plek|positie|place|spot|position)\b",
     re.IGNORECASE,
 )
 _UNRANKED_RECORD = re.compile(
     _ALL_TIME.pattern
-    + r"|\b(?:nooit (?:eerder )?gezien|ongezien|ongekend|unprecedented|never (?:before )?seen)\b",
+    + r"|\b(?:nooit (?:eerder )?gezien|ongezien|ongekend|unprecedented|never (?:before )?seen|koppositie|"
+    r"eerste (?:plaats|plek)|first (?:place|spot)|top spot|nummer (?:één|een|1)|number (?:one|1))\b",
     re.IGNORECASE,
 )
 
@@ -827,7 +882,9 @@ def _order_clash(claim: str, sentence: str, stem: int = 5, gap: int = 3) -> str 
 
 # "X volgde op Y", "X after Y": X came second; "X before Y", "X voordat Y": X came first.
 _AFTER = re.compile(r"\b(?:volgde op|volgt op|nadat|na(?! afloop)|after|following|followed)\b", re.IGNORECASE)
-_BEFORE = re.compile(r"\b(?:voordat|alvorens|vóór|before|preceded|prior to|ahead of)\b", re.IGNORECASE)
+_BEFORE = re.compile(
+    r"\b(?:voordat|alvorens|vóór|ging(?:en)? vooraf aan|before|preceded|prior to|ahead of)\b", re.IGNORECASE
+)
 _NOT_SEQUENCE = re.compile(
     r"\bop (?:één|een|twee) na\b|\bna (?:elkaar|verloop)\b|\bfollowed by\b", re.IGNORECASE
 )
@@ -903,29 +960,43 @@ _COMPARATIVE = re.compile(
 _LESS = frozenset("minder less fewer kleiner smaller".split())
 
 
-def _comparison_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
-    """"Dell lost more than Ellison" where the passage says "Ellison en Dell zagen
-    respectievelijk 22,6 miljard en 13 miljard ... in rook opgaan"."""
+def _compared(claim: str, passages: str, terms: KeyTerms) -> tuple[bool, str] | None:
+    """Whether the passages' amounts bear out a comparison of two parties the claim makes
+    ("Dell lost more than Ellison" where they say "Ellison en Dell zagen respectievelijk 22,6
+    miljard en 13 miljard ... in rook opgaan"), with the amounts; None when they give no
+    amount to one of the two. A party's amount comes from a "respectively" list, else from a
+    sentence that names it with a single amount."""
     comparative = _COMPARATIVE.search(claim)
-    stated = _first_list(window)
-    if not comparative or not stated:
+    if not comparative:
         return None
     names = [n for n in terms.names if _is_party(n)]
     before = [n for n in names if claim.find(n) < comparative.start()]
     after = [n for n in names if claim.find(n) > comparative.end()]
     if not before or not after:
         return None
+    sentences = split_sentences(passages, detect_language(passages))
+    listed = next(filter(None, map(_respective_list, sentences)), None)
 
     def value(name: str) -> Decimal | None:
-        return next((Decimal(n) for words, n in stated if any(name_matches(name, w) for w in words)), None)
+        if listed:
+            return next((Decimal(n) for words, n in listed if any(name_matches(name, w) for w in words)), None)
+        for sentence in sentences:
+            values = list(_values(sentence).values())
+            if len(values) == 1 and Evidence.of([sentence]).has_name(name):
+                return values[0]
+        return None
 
     one, other = value(before[-1]), value(after[0])
     if one is None or other is None or one == other:
         return None
     less = fold(comparative.group("word")) in _LESS
-    if (one < other) != less:
-        return f"comparison: the passage gives {before[-1]} {one} and {after[0]} {other}"
-    return None
+    return (one < other) == less, f"the passage gives {before[-1]} {one:g} and {after[0]} {other:g}"
+
+
+def _comparison_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
+    """A comparison the passage's amounts reverse (`_compared`)."""
+    compared = _compared(claim, window, terms)
+    return f"comparison: {compared[1]}" if compared and not compared[0] else None
 
 
 def _place_modifiers(text: str) -> list[tuple[int, str, str]]:
@@ -1299,6 +1370,10 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
         ("goed goede good", "slecht slechte bad"),
         ("voordeel voordelen advantage advantages", "nadeel nadelen disadvantage disadvantages drawback drawbacks"),
         ("winnaar winnaars winner winners", "verliezer verliezers loser losers"),
+        (
+            "concurrent concurrenten concurrentie competitor competitors rival rivals competition",
+            "partner partners bondgenoot bondgenoten ally allies samenwerking cooperation",
+        ),
         ("inflatoir inflatoire inflationary", "deflatoir deflatoire deflationary"),
         ("positief positieve positive", "negatief negatieve negative"),
         ("optimistisch optimistische optimistic", "pessimistisch pessimistische pessimistic"),

@@ -550,3 +550,66 @@ def test_clear_for_unanswered_is_an_opposite(verifier):
     verdict = verifier.verify("Veel vragen zijn nu duidelijk, met name welke dataset er gebruikt werd.", [passage])
     assert verdict.label == "contradicted" and "duidelijk" in verdict.reason
     assert label(verifier, "Veel vragen zijn nog onduidelijk, met name welke dataset er gebruikt werd.", [passage]) == "supported"
+
+
+def test_he_is_the_person_the_sentence_before_names_last(verifier):
+    claim = "Larry Ellison verloor maandag 20,1 miljard dollar, wat neerkomt op een vijfde van zijn vermogen."
+    verdict = verifier.verify(claim, [FORTUNES])
+    assert verdict.label == "contradicted" and "Huang" in verdict.reason
+
+
+def test_a_claim_opening_with_also_adds_a_party(verifier):
+    passage = "Het nieuws over DeepSeek riep bij investeerders vragen op over de toekomst van de dominantie van Nvidia."
+    claim = "Ook het aandeel van chipmaker AMD riep bij investeerders vragen op over de toekomst van Nvidia."
+    assert label(verifier, claim, [passage]) == "not_enough_info"
+    assert label(verifier, claim.replace("Ook het", "Het"), [passage]) == "contradicted"
+
+
+def test_a_second_place_for_the_top_position_is_a_contradiction(verifier):
+    passage = "De chatbot schoot als een raket naar de koppositie in de lijst van meest gedownloade apps."
+    verdict = verifier.verify("De chatbot schoot als een raket naar de tweede plaats in de lijst van meest gedownloade apps.", [passage])
+    assert verdict.label == "contradicted" and "tweede plaats" in verdict.reason
+
+
+def test_an_order_reversed_counts_when_the_passage_leaves_the_name_implicit(verifier):
+    passage = "De daling volgde op het nieuws dat DeepSeek met beperkte middelen een concurrerend AI-model heeft ontwikkeld."
+    claim = "De daling van Nvidia ging vooraf aan het nieuws dat DeepSeek met beperkte middelen een concurrerend AI-model had ontwikkeld."
+    verdict = verifier.verify(claim, [passage])
+    assert verdict.label == "contradicted" and "ging vooraf aan" in verdict.reason
+    claim = "De daling van Nvidia volgde op het nieuws dat DeepSeek met beperkte middelen een concurrerend AI-model had ontwikkeld."
+    assert label(verifier, claim, [passage]) == "not_enough_info"
+
+
+def test_a_date_in_figures_is_the_date_in_words(verifier):
+    passage = "Dat maakte van 27 januari 2025 volgens Bloomberg een van de tien slechtste beursdagen ooit."
+    assert label(verifier, "Dat maakte van 27-01-2025 volgens Bloomberg een van de tien slechtste beursdagen ooit.", [passage]) == "supported"
+    assert label(verifier, "Dat maakte van 28-01-2025 volgens Bloomberg een van de tien slechtste beursdagen ooit.", [passage]) == "contradicted"
+
+
+def test_the_whole_a_fraction_is_part_of_is_stated(verifier):
+    claim = "Jensen Huang verloor maandag 20,1 miljard dollar van een vermogen van ongeveer 100 miljard dollar."
+    assert label(verifier, claim, [FORTUNES]) == "supported"
+    assert label(verifier, claim.replace("100 miljard", "150 miljard"), [FORTUNES]) != "supported"
+
+
+def test_a_comparison_the_amounts_bear_out_is_supported_however_worded(verifier):
+    # The fake embedder finds this below the similarity floor; the amounts decide.
+    passages = [
+        "Meta-oprichter Mark Zuckerberg zag zijn fortuin juist toenemen met 4,3 miljard dollar.",
+        "Amazon-oprichter Jeff Bezos boekte eveneens winst, met een toename van 632 miljoen dollar.",
+    ]
+    claim = "Oprichter Mark Zuckerberg zag zijn fortuin {} toenemen dan Jeff Bezos."
+    assert label(verifier, claim.format("veel meer"), passages) == "supported"
+    assert label(verifier, claim.format("veel minder"), passages) != "supported"
+
+
+def test_a_partner_for_a_competitor_is_an_opposite(verifier):
+    passage = "Sam Altman, de CEO van OpenAI, prees zijn nieuwe Chinese concurrent."
+    verdict = verifier.verify("Sam Altman, de CEO van OpenAI, prees zijn nieuwe Chinese partner.", [passage])
+    assert verdict.label == "contradicted" and "partner" in verdict.reason
+
+
+def test_a_state_stands_in_for_no_person(verifier):
+    passage = "De Amerikaanse president Donald Trump noemde de app een wake-upcall voor de Amerikaanse techbedrijven."
+    claim = "Trump noemde de app een wake-upcall voor de Amerikaanse techbedrijven tijdens een toespraak in Florida."
+    assert label(verifier, claim, [passage]) == "not_enough_info"
