@@ -538,13 +538,6 @@ def test_a_city_stands_in_for_no_country_and_no_company(verifier):
     assert label(verifier, "Topman Tim Cook stelde de nieuwe iPhone van Google voor.", [passage]) == "contradicted"
 
 
-def test_as_many_moves_as_the_passage_but_one_reversed_is_a_contradiction(verifier):
-    passage = "De kosten van het bedrijf dalen, terwijl de winst van het bedrijf stijgt."
-    verdict = verifier.verify("De kosten van het bedrijf dalen, terwijl de winst van het bedrijf daalt.", [passage])
-    assert verdict.label == "contradicted" and "daalt" in verdict.reason
-    assert label(verifier, "De winst van het bedrijf stijgt, terwijl de kosten van het bedrijf dalen.", [passage]) == "supported"
-
-
 def test_clear_for_unanswered_is_an_opposite(verifier):
     passage = "Veel vragen blijven nog onbeantwoord, met name welke dataset er gebruikt werd."
     verdict = verifier.verify("Veel vragen zijn nu duidelijk, met name welke dataset er gebruikt werd.", [passage])
