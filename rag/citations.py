@@ -602,14 +602,17 @@ def key_terms(sentence: str) -> KeyTerms:
 
 def is_place(name: str) -> bool:
     """Whether a name is a country, region or place of the gazetteer ("Chinese", "Wall Street")."""
-    return any(pattern.search(name) for patterns in PLACE_PATTERNS for _, pattern in patterns)
+    return _matches_any(name, PLACE_PATTERNS)
 
 
 def is_locality(name: str) -> bool:
     """Whether a name is a city or state of the gazetteer: no rival of a country ("Hangzhou"
     and "Chinese")."""
-    local_patterns = PLACE_PATTERNS[len(COUNTRIES) :]
-    return any(pattern.search(name) for patterns in local_patterns for _, pattern in patterns)
+    return _matches_any(name, PLACE_PATTERNS[len(COUNTRIES) :])
+
+
+def _matches_any(name: str, groups: Sequence[tuple[tuple[str, re.Pattern[str]], ...]]) -> bool:
+    return any(pattern.search(name) for patterns in groups for _, pattern in patterns)
 
 
 def names_in(text: str, known: Collection[str] = frozenset()) -> tuple[str, ...]:

@@ -403,6 +403,8 @@ class SignalVerifier(Verifier):
         if bounded and on_topic:
             return contradicted(bounded)
 
+        # A comparison of two parties, against the amounts the passages give them.
+        compared = _compared(text, everything.text, terms) if on_topic else None
         if on_topic:
             # Present somewhere in the passages but not where the claim's statement is made.
             wide = Evidence.of([" ".join(
@@ -419,7 +421,7 @@ class SignalVerifier(Verifier):
                 or _sequence_clash(text, best.text)
                 or _place_swap_clash(text, best.text)
                 or _respective_clash(text, window, terms)
-                or _comparison_clash(text, window, terms)
+                or (f"comparison: {compared[1]}" if compared and not compared[0] else None)
                 or _binding_clash(text, window, terms)
                 or _amount_owner_clash(text, units, terms)
             )
@@ -458,7 +460,6 @@ class SignalVerifier(Verifier):
 
         # A comparison on the passages' topic that their amounts bear out is supported however
         # it is worded ("lost less money than", "several times larger than").
-        compared = _compared(text, everything.text, terms) if on_topic else None
         if top < self.min_similarity and not (compared and compared[0]):
             return not_enough(f"low similarity {top:.2f} to the passages")
         if self.judge is not None and not self.judge.supports(text, texts):
@@ -934,9 +935,18 @@ def _sequence_clash(claim: str, sentence: str) -> str | None:
 _EARLY = frozenset("vroeg vroege aanvankelijk aanvankelijke eerst early initially initial first".split())
 
 
+_START_UP = re.compile(r"\bstart-up", re.IGNORECASE)  # no "up" in it
+
+
+def _direction_tokens(text: str) -> list[str]:
+    """`_tokens` for reading directions: without phrases whose negator does not negate ("net
+    geen") and without the "up" of "start-up"."""
+    return _tokens(_START_UP.sub("startup", _NOT_NEGATING.sub(" ", text)))
+
+
 def _first_direction(text: str, reach: int = 2) -> tuple[str, int] | None:
     """The direction word nearest to an "early" word: "na een vroege daling" -> fell first."""
-    words = _tokens(text)
+    words = _direction_tokens(text)
     marks = [i for i, w in enumerate(words) if w in _EARLY]
     near = sorted(
         (abs(i - m), w) for m in marks for i, w in enumerate(words) if _direction(w) and abs(i - m) <= reach
@@ -991,12 +1001,6 @@ def _compared(claim: str, passages: str, terms: KeyTerms) -> tuple[bool, str] | 
         return None
     less = fold(comparative.group("word")) in _LESS
     return (one < other) == less, f"the passage gives {before[-1]} {one:g} and {after[0]} {other:g}"
-
-
-def _comparison_clash(claim: str, window: str, terms: KeyTerms) -> str | None:
-    """A comparison the passage's amounts reverse (`_compared`)."""
-    compared = _compared(claim, window, terms)
-    return f"comparison: {compared[1]}" if compared and not compared[0] else None
 
 
 def _place_modifiers(text: str) -> list[tuple[int, str, str]]:
@@ -1279,16 +1283,11 @@ def _used_as_names(units: Sequence["_Unit"]) -> set[str]:
 _POSSESSIVE_START = re.compile(r"^([A-Z][\w-]+)['’]s\b")
 
 
-_START_UP = re.compile(r"\bstart-up", re.IGNORECASE)  # no "up" in it
-
-
 def _direction_clash(claim: str, sentence: str, names: Sequence[str]) -> str | None:
     """The claim says something rose where the sentence says it fell, or the reverse.
     With names in both, each name's nearest direction word is compared; otherwise the
     sentence must have a single direction opposite to the claim's single direction."""
-    claim_words, sentence_words = (
-        _tokens(_START_UP.sub("startup", _NOT_NEGATING.sub(" ", text))) for text in (claim, sentence)
-    )
+    claim_words, sentence_words = _direction_tokens(claim), _direction_tokens(sentence)
     for number in dict.fromkeys(w for w in claim_words if w[0].isdigit()):
         in_claim = _nearest_direction(claim_words, number)
         in_sentence = _nearest_direction(sentence_words, number)
