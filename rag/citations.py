@@ -631,18 +631,21 @@ def names_in(text: str, known: Collection[str] = frozenset()) -> tuple[str, ...]
 
 
 def join_adjacent_names(text: str, names: Sequence[str]) -> list[str]:
-    """Names standing next to each other in `text` as one ("Sam", "Altman" -> "Sam Altman");
-    a place does not start a longer name ("de Chinese DeepSeek" names two).
+    """Names standing next to each other in `text` as one ("Sam", "Altman" -> "Sam Altman";
+    "Zuid", "Koreaanse" -> "Zuid-Koreaanse"); a place does not start a longer name ("de
+    Chinese DeepSeek" names two).
 
     >>> join_adjacent_names("De Chinese DeepSeek en Sam Altman.", ["Chinese", "DeepSeek", "Sam", "Altman"])
     ['Chinese', 'DeepSeek', 'Sam Altman']
     """
     joined: list[str] = []
     for name in names:
-        together = f"{joined[-1]} {name}" if joined else ""
-        if together and not is_place(joined[-1]) and re.search(
-            rf"(?<![^\W_]){re.escape(together)}(?![^\W_])", text
-        ):
+        together = next((
+            f"{joined[-1]}{gap}{name}" for gap in (" ", "-")
+            if joined and not is_place(joined[-1])
+            and re.search(rf"(?<![^\W_]){re.escape(joined[-1] + gap + name)}(?![^\W_])", text)
+        ), None)
+        if together:
             joined[-1] = together
         else:
             joined.append(name)

@@ -114,7 +114,7 @@ _UP_WORDS = frozenset(
     "opveren opveerde opveerden veert toenam toenamen aangroeien aangegroeid turbo".split()
 )
 _DOWN_WORDS = frozenset(
-    "daalde daalden gedaald daalt dalen daling zakte zakten gezakt zakt verloor verloren "
+    "daalde daalden gedaald daalt dalen daling zakte zakten gezakt zakt zakken verloor verloren "
     "verliest verliezen verlies viel vielen gevallen valt vallen val kelderde kelderden "
     "gekelderd keldert lager krimp kromp afname afgenomen fell fall falls fallen falling drop "
     "dropped drops lost lose loses losing loss losses decline declined declines decrease "
@@ -124,7 +124,7 @@ _DOWN_WORDS = frozenset(
     "dampened undermine undermines undermined weaken weakens weakened slow slows shed armer "
     "poorer temperen tempert temper tempers slinken slinkt slonk slonken geslonken krimpen "
     "krimpt kromp krompen gekrompen verdampen verdampt verdampte verdampten inboeten "
-    "ingeboet wiped erased brake brakes braking".split()
+    "ingeboet wiped erased brake brakes braking dip dips dipped slid slide slides sliding".split()
 )
 _UP_SUFFIXES = ("stijging", "winst", "groei")
 _DOWN_SUFFIXES = ("daling", "verlies", "val")
@@ -327,7 +327,7 @@ class SignalVerifier(Verifier):
             # vroege daling" has both moves, in that order.
             first_moves = _first_direction(text), _first_direction(best.text)
             return (
-                (_first_direction_clash(*first_moves) if all(first_moves)
+                (_first_direction_clash(text, best.text, *first_moves) if all(first_moves)
                  else _direction_clash(text, best.text, terms.names))
                 or _antonym_clash(text, window)
                 or _quantifier_clash(text, window)
@@ -954,11 +954,19 @@ def _first_direction(text: str, reach: int = 2) -> tuple[str, int] | None:
     return (near[0][1], _direction(near[0][1])) if near else None
 
 
-def _first_direction_clash(claimed: tuple[str, int], stated: tuple[str, int]) -> str | None:
+def _first_direction_clash(
+    claim: str, sentence: str, claimed: tuple[str, int], stated: tuple[str, int]
+) -> str | None:
     """"rose early in the session before falling" where the sentence says "na een vroege
-    daling, sterk herstelde": the first move (a `_first_direction`) reversed."""
+    daling, sterk herstelde": the first move (a `_first_direction`) reversed; or the move
+    after it, when each text has one: "after an early dip, kept sliding" for "herstelde"."""
     if claimed[1] != stated[1]:
         return f"direction: the claim says first {claimed[0]}, the passage first {stated[0]}"
+    claim_then = [w for w in _direction_tokens(claim) if _direction(w) and w != claimed[0]]
+    sentence_then = [w for w in _direction_tokens(sentence) if _direction(w) and w != stated[0]]
+    then = {_direction(w) for w in claim_then}, {_direction(w) for w in sentence_then}
+    if all(len(moves) == 1 for moves in then) and then[0] != then[1]:
+        return f"direction: the claim says then {claim_then[0]}, the passage {sentence_then[0]}"
     return None
 
 
@@ -1176,8 +1184,8 @@ def _role_bindings(text: str) -> list[tuple[str, str, str]]:
 def _role_clash(claim: str, passages: str) -> str | None:
     """A role given at another company than the passages give it to the same person ("Dell
     founder Larry Ellison" where they say "Oracle-oprichter Larry Ellison"), or another role
-    at the same company ("chief economist at La Financière" for its "fondsmanager"; a
-    founder may hold any other role too)."""
+    at the same company or elsewhere ("chief economist at La Financière" or "editor at
+    Trends" for its "fondsmanager"; a founder may hold any other role too)."""
     stated = _role_bindings(passages)
     for company, role, person in _role_bindings(claim):
         theirs = [(c, r) for c, r, p in stated if name_matches(person.split()[-1], p.split()[-1])]
@@ -1189,6 +1197,13 @@ def _role_clash(claim: str, passages: str) -> str | None:
         other_role = [r for c, r in theirs if name_matches(company, c) and "founder" not in (r, role)]
         if other_role:
             return f"role: the passage makes {person} {_title(other_role[0])} of {company}, not {_title(role)}"
+        # Another role at another company: "an editor at Trends" for "fondsmanager bij La
+        # Financière". A founder may hold a role elsewhere.
+        other_job = [(c, r) for c, r in theirs if "founder" not in (r, role)]
+        if other_job:
+            theirs_at, theirs_as = other_job[0]
+            return (f"role: the passage makes {person} {_title(theirs_as)} of {theirs_at}, "
+                    f"not {_title(role)} of {company}")
     return None
 
 
@@ -1412,20 +1427,26 @@ def _quantifier_clash(claim: str, sentence: str) -> str | None:
     return f"quantifier: the claim says {said.group(0)}, the passage {stated.group(0)}" if said else None
 
 
-def _negated_opposite(negated: str, plain: str) -> bool:
+def _negated_opposite(negated: str, plain: str, scope: int = 8) -> bool:
     """Whether each negation of `negated` denies a quality whose opposite `plain` states:
-    "niet groot" where the other text says "bescheiden" says the same."""
+    "niet groot" where the other text says "bescheiden" says the same, and so does "not one
+    of the billionaires who lost money" where it only says "boekte winst"."""
     words, plain_words = _tokens(negated), set(_tokens(plain))
     particles = [i for i, w in enumerate(words) if w in _PARTICLES]
-    return bool(particles) and not _CONTRACTED_NOT.search(negated) and all(
-        any(
+    plain_directions = {_direction(w) for w in plain_words} - {0}
+
+    def denies_opposite(i: int) -> bool:
+        if any(
             w in said and plain_words & opposite
             for w in words[i + 1 : i + 3]
             for one, other in _ANTONYMS
             for said, opposite in ((one, other), (other, one))
-        )
-        for i in particles
-    )
+        ):
+            return True
+        denied = next((d for w in words[i + 1 : i + 1 + scope] if (d := _direction(w))), 0)
+        return bool(denied) and plain_directions == {-denied}
+
+    return bool(particles) and not _CONTRACTED_NOT.search(negated) and all(map(denies_opposite, particles))
 
 
 # --- the local model as a judge ------------------------------------------------------------

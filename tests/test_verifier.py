@@ -606,3 +606,38 @@ def test_a_state_stands_in_for_no_person(verifier):
     passage = "De Amerikaanse president Donald Trump noemde de app een wake-upcall voor de Amerikaanse techbedrijven."
     claim = "Trump noemde de app een wake-upcall voor de Amerikaanse techbedrijven tijdens een toespraak in Florida."
     assert label(verifier, claim, [passage]) == "not_enough_info"
+
+
+def test_another_role_at_another_company_is_a_contradiction(verifier):
+    passage = "De visie van Marleen Peeters, econoom bij ING."
+    verdict = verifier.verify("De visie van Marleen Peeters, redacteur bij Bloomberg.", [passage])
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "role: the passage makes Marleen Peeters economist of ING, not editor of Bloomberg"
+    founder = "De visie van Marleen Peeters, oprichter van Peeters Capital."
+    reason = verifier.verify("De visie van Marleen Peeters, econoom bij ING.", [founder]).reason
+    assert not (reason or "").startswith("role:")  # a founder may hold a role elsewhere
+
+
+def test_a_hyphenated_place_is_one_name_and_a_rival_of_the_passage_place(verifier):
+    passage = "Het Japanse bedrijf Rakuten opende een nieuw kantoor in de haven."
+    verdict = verifier.verify("Het Zuid-Koreaanse bedrijf Rakuten opende een nieuw kantoor in de haven.", [passage])
+    assert verdict.label == "contradicted" and "Zuid-Koreaanse" in verdict.reason
+
+
+def test_not_losing_where_the_passage_says_gained_is_no_negation_clash(verifier):
+    passage = "Investeerder Warren Buffett boekte maandag winst, met een toename van 300 miljoen dollar."
+    claim = (
+        "Investeerder Warren Buffett hoorde maandag niet bij de beleggers die verloren: hij boekte "
+        "winst met een toename van 300 miljoen dollar."
+    )
+    verdict = verifier.verify(claim, [passage])
+    assert verdict.label != "contradicted", verdict.reason
+    lost = "Investeerder Warren Buffett verloor maandag geld, met een afname van 300 miljoen dollar."
+    assert label(verifier, claim, [lost]) == "contradicted"
+
+
+def test_the_move_after_the_first_reversed_is_a_contradiction(verifier):
+    passage = "Het aandeel van Philips herstelde na een vroege daling sterk."
+    verdict = verifier.verify("Het aandeel van Philips bleef na een vroege daling verder zakken.", [passage])
+    assert verdict.label == "contradicted" and "then zakken" in verdict.reason
+    assert label(verifier, "Het aandeel van Philips herstelde sterk na een vroege daling.", [passage]) == "supported"
