@@ -234,7 +234,7 @@ ROLES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("journalist", "journaliste", "journalisten", "verslaggever", "verslaggeefster", "correspondent")),
     (("professor", "professors"), ("professor", "hoogleraar", "hoogleraren")),
     (("analyst", "analysts"), ("analist", "analiste", "analisten")),
-    (("economist", "economists"), ("econoom", "economen")),
+    (("economist", "economists", "chief economist"), ("econoom", "economen", "hoofdeconoom", "hoofdeconomen")),
     (("spokesperson", "spokesman", "spokeswoman"), ("woordvoerder", "woordvoerster")),
     (("minister", "ministers"), ("minister", "ministers")),
     (("owner", "owners"), ("eigenaar", "eigenaars", "eigenares")),

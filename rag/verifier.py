@@ -14,7 +14,7 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Literal, Sequence
+from typing import Callable, Collection, Literal, Sequence
 
 import numpy as np
 
@@ -93,6 +93,12 @@ _AVOIDING = frozenset(
     "avoided evades evade evaded dodges dodge dodged sidesteps sidestep sidestepped circumvents "
     "circumvent circumvented".split()
 )
+# Words saying that something stayed away or was missing: a negation without a negator.
+_ABSENCE = re.compile(
+    r"\b(?:(?:bleef|bleven|blijft|blijven)\b[^.;]{0,60}\buit\b|uitbl\w+|ontbr\w+|lack(?:s|ed|ing)?|"
+    r"absent|missing|stayed away|failed to)\b",
+    re.IGNORECASE,
+)
 _CONTRACTED_NOT = re.compile(r"n[’']t\b|\buit de weg\b|\bsteers? clear\b", re.IGNORECASE)
 # Phrases with a negator that do not negate: "net geen 17 procent" is almost 17 percent,
 # "een nooit gezien verlies" a record loss.
@@ -102,6 +108,21 @@ _NOT_NEGATING = re.compile(
     r"never (?:before )?seen|not since|second to none)\b",
     re.IGNORECASE,
 )
+# A record said the other way round: "zo'n daling had het aandeel sinds maart 2020 niet meer
+# gekend" is "de grootste daling sinds maart 2020"; its negator does not negate either.
+_SUCH = (r"(?:zo['’]n|zulke?|zo\s+(?:groot|grote|sterk|sterke|diep|fors|forse|hard|veel)|such|"
+         r"(?:so|as)\s+(?:much|big|large|great|sharp|steep|deep|heavy|many))")
+_RECORD_SINCE = re.compile(
+    rf"\b{_SUCH}\b[^.;]{{0,80}}\b(?:sinds|since)\b|\b(?:sinds|since)\b[^.;]{{0,80}}\b{_SUCH}\b",
+    re.IGNORECASE,
+)
+_RECORD_NEGATOR = re.compile(r"\b(?:niet meer|not|never|nooit meer)\b", re.IGNORECASE)
+
+
+def _without_non_negating(text: str) -> str:
+    """`text` less the phrases whose negator does not negate."""
+    text = _NOT_NEGATING.sub(" ", text)
+    return _RECORD_NEGATOR.sub(" ", text) if _RECORD_SINCE.search(text) else text
 
 _UP_WORDS = frozenset(
     "steeg stegen gestegen stijgt stijgen stijging hoger won wonnen gewonnen wint winnen winst "
@@ -111,7 +132,8 @@ _UP_WORDS = frozenset(
     "recover recovered recovers recovery rebound rebounded toenemen toeneemt "
     "aanwakkeren aanwakkert wakkert versterkt versterken versterkte fuel fuels fuelled boost "
     "boosts boosted strengthen strengthens strengthened stimulate stimulates rijker richer "
-    "opveren opveerde opveerden veert toenam toenamen aangroeien aangegroeid turbo".split()
+    "opveren opveerde opveerden veert toenam toenamen aangroeien aangegroeid turbo amplify "
+    "amplifies amplified amplifying".split()
 )
 _DOWN_WORDS = frozenset(
     "daalde daalden gedaald daalt dalen daling zakte zakten gezakt zakt zakken verloor verloren "
@@ -233,7 +255,7 @@ def _words(text: str) -> list[str]:
 
 
 def _negated(text: str) -> bool:
-    text = _NOT_NEGATING.sub(" ", text)
+    text = _without_non_negating(text)
     return bool(_CONTRACTED_NOT.search(text)) or any(w in _NEGATORS for w in _words(text))
 
 
@@ -344,16 +366,22 @@ class SignalVerifier(Verifier):
                 claim, stated = _without_avoiding(claim), _without_avoiding(stated)
                 close = [_without_avoiding(s) for s in close]
             opposite = _negated_opposite(claim, stated)  # "niet groot" for "bescheiden"
-            if _negated(claim) and not _negated(stated) and not opposite:
+            same_passage = [u.text for u in units if u.passage == best.passage]
+            if (_negated(claim) and not _negated(stated) and not opposite
+                    and not _negation_held_elsewhere(claim, same_passage)):
                 return "negation: the claim is negative, the passage is not"
             scoped = None if opposite else _negation_scope_clash(claim, stated)
             if scoped:
                 return scoped
-            if not _negated(claim) and any(_negated(s) and not _negated_opposite(s, claim) for s in close):
+            if (not _negated(claim) and not _ABSENCE.search(claim)
+                    and any(_negated(s) and not _negated_opposite(s, claim) for s in close)):
                 return "negation: the passage is negative, the claim is not"
+            denied = None if _negated_opposite(stated, claim) else _denied_statement_clash(claim, stated)
+            if denied:
+                return denied
             return opposite_meaning()
 
-        role = _role_clash(text, everything.text)
+        role = _role_clash(text, everything.text) or _title_qualifier_clash(text, everything.text)
         if role and on_topic:
             return contradicted(role)
 
@@ -941,7 +969,7 @@ _START_UP = re.compile(r"\bstart-up", re.IGNORECASE)  # no "up" in it
 def _direction_tokens(text: str) -> list[str]:
     """`_tokens` for reading directions: without phrases whose negator does not negate ("net
     geen") and without the "up" of "start-up"."""
-    return _tokens(_START_UP.sub("startup", _NOT_NEGATING.sub(" ", text)))
+    return _tokens(_START_UP.sub("startup", _without_non_negating(text)))
 
 
 def _first_direction(text: str, reach: int = 2) -> tuple[str, int] | None:
@@ -1207,6 +1235,42 @@ def _role_clash(claim: str, passages: str) -> str | None:
     return None
 
 
+# A title and the word that qualifies it: "Vice President Donald Trump" is not "president
+# Donald Trump", nor is "voormalig CEO" the CEO.
+_TITLE_QUALIFIERS = {
+    **dict.fromkeys(("vice", "deputy", "adjunct", "onder"), "deputy"),
+    **dict.fromkeys(("former", "ex", "voormalig", "voormalige", "oud"), "former"),
+}
+_TITLE_NAME = {**_ROLE_NAME, "president": "president", "presidents": "president",
+               "premier": "prime minister", "prime minister": "prime minister"}
+_QUALIFIED_TITLE = re.compile(
+    r"(?i:\b(?P<qualifier>" + "|".join(_TITLE_QUALIFIERS) + r")[- ]?|\b)"  # "vicepresident" too
+    r"(?i:(?P<title>" + "|".join(sorted(map(re.escape, _TITLE_NAME), key=len, reverse=True)) + r"))"
+    rf"\s+(?P<person>{_PERSON})"
+)
+
+
+def _qualified_titles(text: str) -> list[tuple[str, str, str, str]]:
+    """(qualifier, title, the person's last name, the words) for each title before a name."""
+    return [
+        (_TITLE_QUALIFIERS.get((m.group("qualifier") or "").lower(), ""),
+         _TITLE_NAME[m.group("title").lower()], m.group("person").split()[-1],
+         text[m.start() : m.start("person")].strip())
+        for m in _QUALIFIED_TITLE.finditer(text)
+    ]
+
+
+def _title_qualifier_clash(claim: str, passages: str) -> str | None:
+    """The same title for the same person, qualified differently: "US Vice President Donald
+    Trump" where the passage says "De Amerikaanse president Donald Trump"."""
+    stated = _qualified_titles(passages)
+    for qualifier, title, person, said in _qualified_titles(claim):
+        theirs = {q: words for q, t, p, words in stated if t == title and name_matches(person, p)}
+        if theirs and qualifier not in theirs:
+            return f"role: the passage makes {person} {next(iter(theirs.values()))}, not {said}"
+    return None
+
+
 def _title(role: str) -> str:
     return role.upper() if len(role) <= 3 else role  # "CEO", "fund manager"
 
@@ -1215,28 +1279,69 @@ def _title(role: str) -> str:
 _PARTICLES = frozenset("niet geen nooit niets not no never nothing none".split())
 
 
+def _scoped_words(tokens: Sequence[str], i: int, before: int, after: int) -> list[str]:
+    """The content words around the negation at `tokens[i]`."""
+    return [
+        t for t in (*tokens[max(0, i - before) : i], *tokens[i + 1 : i + 1 + after])
+        if len(t) >= 4 and not t[0].isdigit() and t not in FUNCTION_WORDS and t not in _NEGATORS
+    ]
+
+
+def _negated_near(tokens: Sequence[str], words: Collection[str], reach: int = 3, after: int = 2) -> bool:
+    """Whether a negator stands before one of `words` in `tokens`, or right after it ("we
+    zien nooit")."""
+    return any(
+        any(w in _NEGATORS for w in tokens[max(0, j - reach) : j + 1 + after])
+        for j, w in enumerate(tokens)
+        if w in words
+    )
+
+
 def _negation_scope_clash(claim: str, window: str, reach: int = 3) -> str | None:
     """The claim negates words the passage states without a negation next to them: "nooit
     openbaar gemaakt" where the passage says "is openbaar gemaakt, maar we zien nooit de
     volledige datasets" (a negation elsewhere in the passage does not excuse it)."""
-    claim_tokens = _tokens(_NOT_NEGATING.sub(" ", claim))
-    window_tokens = _tokens(_NOT_NEGATING.sub(" ", window))
+    claim_tokens = _tokens(_without_non_negating(claim))
+    window_tokens = _tokens(_without_non_negating(window))
     for i, token in enumerate(claim_tokens):
         if token not in _PARTICLES:
             continue
-        scoped = [
-            t for t in claim_tokens[i + 1 : i + 1 + reach]
-            if len(t) >= 4 and not t[0].isdigit() and t not in FUNCTION_WORDS and t not in _NEGATORS
-        ]
-        found = [t for t in scoped if t in window_tokens]
-        negated_there = any(  # before the word, or right after it ("we zien nooit")
-            any(w in _NEGATORS for w in window_tokens[max(0, j - reach) : j + 3])
-            for j, w in enumerate(window_tokens)
-            if w in found
-        )
-        if found and not negated_there:
+        found = [t for t in _scoped_words(claim_tokens, i, 0, reach) if t in window_tokens]
+        if found and not _negated_near(window_tokens, found, reach):
             return f"negation: the claim says {token} {' '.join(found)}, the passage does not negate it"
     return None
+
+
+def _denied_statement_clash(claim: str, window: str, reach: int = 4) -> str | None:
+    """The passage negates two or more words a claim without any negation states: "volgde
+    er een noemenswaardig herstel" where it says "volgde niet echt een noemenswaardig herstel".
+    A claim that negates, or says the thing stayed away ("een echt herstel bleef uit"), is
+    left to the other negation checks."""
+    if _negated(claim) or _ABSENCE.search(claim):
+        return None
+    claim_tokens = set(_tokens(_without_non_negating(claim)))
+    window_tokens = _tokens(_without_non_negating(window))
+    for i, token in enumerate(window_tokens):
+        if token not in _PARTICLES:
+            continue
+        found = list(dict.fromkeys(t for t in _scoped_words(window_tokens, i, 0, reach) if t in claim_tokens))
+        if len(found) >= 2:
+            return f"negation: the passage says {token} … {' '.join(found)}, the claim does not negate it"
+    return None
+
+
+def _negation_held_elsewhere(claim: str, sentences: Sequence[str], reach: int = 3) -> bool:
+    """Whether a negated sentence of the passage holds two or more of the words the claim's
+    negation stands beside, as a summary's "de datasets zijn nooit te zien" for the quote
+    "we zien nooit de volledige datasets" two sentences on."""
+    claim_tokens = _tokens(_without_non_negating(claim))
+    scoped = {
+        w for i, t in enumerate(claim_tokens) if t in _PARTICLES
+        for w in _scoped_words(claim_tokens, i, reach, reach)
+    }
+    return any(
+        _negated(sentence) and len(scoped & set(_tokens(sentence))) >= 2 for sentence in sentences
+    )
 
 
 def _amount_owner_clash(claim: str, units: Sequence["_Unit"], terms: KeyTerms) -> str | None:
@@ -1328,8 +1433,19 @@ def _signed_direction(words: list[str], i: int, scope: int = 8) -> int:
     """The direction of word `i`, reversed after a negation in the same clause: "niet tot
     de techmiljardairs die geld verloren" does not say anything fell."""
     direction = _direction(words[i])
-    negated = any(w in _PARTICLES for w in words[max(0, i - scope) : i])
+    negated = any(w in _PARTICLES for w in words[max(0, i - scope) : i]) or _absent_after(words, i)
     return -direction if negated else direction
+
+
+_STAYING = frozenset("bleef bleven blijft blijven".split())
+_MISSING = frozenset("uitbleef uitbleven uitblijft uitblijven ontbrak ontbraken ontbreekt ontbreken".split())
+
+
+def _absent_after(words: list[str], i: int, scope: int = 6) -> bool:
+    """Whether the words after `words[i]` say it stayed away: "een herstel bleef de dagen
+    nadien uit"."""
+    after = words[i + 1 : i + 1 + scope]
+    return any(w in _MISSING for w in after) or (any(w in _STAYING for w in after) and "uit" in after)
 
 
 def _nearest_direction(words: list[str], anchor: str, reach: int = 6) -> tuple[str, int] | None:

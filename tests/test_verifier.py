@@ -641,3 +641,55 @@ def test_the_move_after_the_first_reversed_is_a_contradiction(verifier):
     verdict = verifier.verify("Het aandeel van Philips bleef na een vroege daling verder zakken.", [passage])
     assert verdict.label == "contradicted" and "then zakken" in verdict.reason
     assert label(verifier, "Het aandeel van Philips herstelde sterk na een vroege daling.", [passage]) == "supported"
+
+
+def test_a_record_since_a_date_said_the_other_way_round_is_no_negation(verifier):
+    passage = "Het aandeel van Nvidia verloor maandag net geen 17 procent, de grootste daling sinds maart 2020."
+    claim = "Zo'n grote daling als maandag had het aandeel van Nvidia sinds maart 2020 niet meer gekend."
+    assert label(verifier, claim, [passage]) != "contradicted"
+    # Without "zo'n" the same words deny the fall.
+    claim = "Het aandeel van Nvidia verloor maandag niet meer zoveel sinds maart 2020."
+    assert label(verifier, claim, [passage]) == "contradicted"
+
+
+def test_a_statement_the_passage_denies_is_a_contradiction_unless_the_claim_denies_it_too(verifier):
+    passage = "Nvidia zag op 27 januari 589 miljard dollar verdampen. De dagen nadien volgde niet echt een noemenswaardig herstel."
+    verdict = verifier.verify("De dagen nadien volgde er een noemenswaardig herstel van Nvidia.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason.startswith("negation")
+    # Saying the recovery stayed away is the passage's own negation.
+    claim = "Een noemenswaardig herstel bleef de dagen nadien uit bij Nvidia."
+    assert label(verifier, claim, [passage]) != "contradicted"
+
+
+def test_a_negation_the_passage_holds_in_another_sentence_is_no_contradiction(verifier):
+    passage = (
+        "Stijn Viaene plaatste vraagtekens bij het opensourcelabel van DeepSeek. "
+        "“De methode is openbaar gemaakt, maar we zien nooit de volledige datasets.”"
+    )
+    claim = "Stijn Viaene plaatste vraagtekens bij het opensourcelabel van DeepSeek: de volledige datasets zijn nooit te zien."
+    assert label(verifier, claim, [passage]) != "contradicted"
+    claim = "Stijn Viaene plaatste nooit vraagtekens bij het opensourcelabel van DeepSeek."
+    assert label(verifier, claim, [passage]) == "contradicted"
+
+
+def test_a_title_qualified_otherwise_than_the_passage_is_a_contradiction(verifier):
+    passage = "De Amerikaanse president Donald Trump noemde de app een wake-upcall voor de Amerikaanse techbedrijven."
+    for title in ("vicepresident", "Vice President", "voormalig president"):
+        verdict = verifier.verify(f"De Amerikaanse {title} Donald Trump noemde de app een wake-upcall.", [passage])
+        assert verdict.label == "contradicted"
+        assert verdict.reason == f"role: the passage makes Trump president, not {title}"
+    assert label(verifier, "President Donald Trump noemde de app een wake-upcall.", [passage]) == "supported"
+
+
+def test_a_chief_economist_is_no_fund_manager(verifier):
+    passage = "De visie van Clément Inbona, fondsmanager bij La Financière de l’Echiquier."
+    for role in ("hoofdeconoom", "chief economist"):
+        verdict = verifier.verify(f"De visie van Clément Inbona, {role} bij La Financière de l’Echiquier.", [passage])
+        assert verdict.label == "contradicted" and verdict.reason.startswith("role")
+
+
+def test_amplifying_is_the_opposite_of_damping(verifier):
+    passage = "The Deepshift could dampen inflation, which central bankers watch closely."
+    verdict = verifier.verify("The Deepshift could amplify inflation, which central bankers watch closely.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason.startswith("direction: the claim says amplify")
+    assert label(verifier, passage, [passage]) == "supported"
