@@ -464,10 +464,13 @@ def number_kinds(text: str) -> dict[str, set[str]]:
 
     >>> number_kinds("In 2025 verloor Nvidia 17 procent, 589 miljard dollar, op 27 januari.")
     {'2025': {'year'}, '17': {'percent'}, '589': {'amount'}, '27': {'plain'}}
+    >>> number_kinds("60 tot 65 miljard dollar")
+    {'60': {'amount'}, '65': {'amount'}}
     """
-    kinds: dict[str, set[str]] = {}
     magnitude_numbers = {number for number, _ in amounts(text)}
-    for match in NUMBER.finditer(text):
+    matches = list(NUMBER.finditer(text))
+    found: list[tuple[str, str]] = []
+    for match in matches:
         number = normalise_number(match.group(1))
         if _PERCENT_AFTER.match(text[match.end():]):
             kind = "percent"
@@ -477,8 +480,19 @@ def number_kinds(text: str) -> dict[str, set[str]]:
             kind = "year"
         else:
             kind = "plain"
+        found.append((number, kind))
+    # The start of a range counts what its end counts: "60 tot 65 miljard dollar".
+    for i in range(len(found) - 2, -1, -1):
+        between = text[matches[i].end() : matches[i + 1].start()]
+        if found[i][1] == "plain" and found[i + 1][1] in {"amount", "percent"} and _RANGE.fullmatch(between):
+            found[i] = (found[i][0], found[i + 1][1])
+    kinds: dict[str, set[str]] = {}
+    for number, kind in found:
         kinds.setdefault(number, set()).add(kind)
     return kinds
+
+
+_RANGE = re.compile(r"\s*(?:tot|to|à|-|–)\s*", re.IGNORECASE)
 
 
 def rival_numbers(

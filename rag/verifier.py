@@ -119,9 +119,18 @@ _RECORD_SINCE = re.compile(
 _RECORD_NEGATOR = re.compile(r"\b(?:niet meer|not|never|nooit meer)\b", re.IGNORECASE)
 
 
+# "No stock had ever lost more" says Nvidia's loss is a record: its "no" negates nothing.
+_NONE_EVER_MORE = re.compile(
+    r"\b(?:no|geen)\s+(?:\w+\s+){0,3}?(?:ever|ooit)\b(?=[^.;]{0,60}\b(?:more|meer|bigger|larger|"
+    r"greater|groter|higher|hoger|steeper|sharper)\b)",
+    re.IGNORECASE,
+)
+
+
 def _without_non_negating(text: str) -> str:
     """`text` less the phrases whose negator does not negate."""
     text = _NOT_NEGATING.sub(" ", text)
+    text = _NONE_EVER_MORE.sub(lambda m: " " + m.group(0).split(None, 1)[1], text)
     return _RECORD_NEGATOR.sub(" ", text) if _RECORD_SINCE.search(text) else text
 
 _UP_WORDS = frozenset(
@@ -367,7 +376,8 @@ class SignalVerifier(Verifier):
                 close = [_without_avoiding(s) for s in close]
             opposite = _negated_opposite(claim, stated)  # "niet groot" for "bescheiden"
             same_passage = [u.text for u in units if u.passage == best.passage]
-            if (_negated(claim) and not _negated(stated) and not opposite
+            # As close a match as the best sentence may hold the negation (a summary's clauses).
+            if (_negated(claim) and not any(map(_negated, (stated, *close))) and not opposite
                     and not _negation_held_elsewhere(claim, same_passage)):
                 return "negation: the claim is negative, the passage is not"
             scoped = None if opposite else _negation_scope_clash(claim, stated)
@@ -376,9 +386,12 @@ class SignalVerifier(Verifier):
             if (not _negated(claim) and not _ABSENCE.search(claim)
                     and any(_negated(s) and not _negated_opposite(s, claim) for s in close)):
                 return "negation: the passage is negative, the claim is not"
-            denied = None if _negated_opposite(stated, claim) else _denied_statement_clash(claim, stated)
-            if denied:
-                return denied
+            # The denial may stand in another passage given: "De dagen nadien volgde niet echt
+            # een noemenswaardig herstel" beside the passage on the fall itself.
+            for said in (stated, *(u.text for u in units)):
+                denied = None if _negated_opposite(said, claim) else _denied_statement_clash(claim, said)
+                if denied:
+                    return denied
             return opposite_meaning()
 
         role = _role_clash(text, everything.text) or _title_qualifier_clash(text, everything.text)
@@ -404,18 +417,24 @@ class SignalVerifier(Verifier):
             # One changed element with a rival in its place is a substitution; more missing
             # terms mean the claim talks about something the passages do not cover.
             # "Also" adds a party to what the passages say ("Japanese chip stocks also fell"):
-            # a new name beside theirs, not one in their place.
+            # a new name beside theirs, not one in their place, unless the passage's own name
+            # stands beside "ook" too ("behoort ook Microsoft" for "behoort ook Apple").
             substituted = (len(missing) == 1 or all(k == "number" for k, _ in missing)) and not (
-                kind == "name" and _added(text, term)
+                kind == "name" and _added(text, term) and not (rival and _added(best.text, rival))
             )
             if on_topic and substituted and all(rivals):
                 return contradicted(f"{kind} {term} where the passage says {rival}")
             # Who is said to say it ("Volgens Inbona", "DeepSeek" for "de app") may be left
             # implicit by the passages; what is said still must not mean the opposite. Not
-            # negation: a claim that brings new names often negates something else.
+            # negation: a claim that brings new names often negates something else. A party
+            # added with "also" is not the passages' one: their direction says nothing of it.
+            # An amount the passages give another party stays a contradiction ("Meta's share
+            # lost 589 billion" where that is Nvidia's).
+            added = all(k == "name" and _added(text, t) for k, t in missing)
+            only_names = on_topic and all(k == "name" for k, _ in missing)
             clash = (
-                opposite_meaning() or _sequence_clash(text, best.text)
-                if on_topic and all(k == "name" for k, _ in missing) else None
+                (opposite_meaning() or _sequence_clash(text, best.text) if only_names and not added else None)
+                or (_amount_owner_clash(text, units, terms) if only_names else None)
             )
             if clash:
                 return contradicted(f"{clash} ({kind} {term} is not in the passages)")
@@ -527,6 +546,7 @@ class SignalVerifier(Verifier):
         """A term of the same kind in the best-matching passage window that the claim does
         not contain: what the claim's term probably replaced."""
         nearest_first: list[str] | None = None
+        whole_window = window
         if kind == "name":
             # A replaced name stands where the claim's name would: in the best-matching sentence;
             # when that is a quote, the claim's subject may stand for its speaker, whom the
@@ -558,19 +578,30 @@ class SignalVerifier(Verifier):
         # "Amerikaanse chips"), not for one elsewhere in the sentence.
         qualified: set[str] = set()
         stated: dict[str, str] = {}
+        candidates = nearest_first if nearest_first is not None else _names(window)
         if place:
             qualified = {noun for _, noun, words in _place_modifiers(claim) if words.startswith(term)}
-            stated = {words.split()[0]: noun for _, noun, words in _place_modifiers(window)}
-        for name in nearest_first if nearest_first is not None else _names(window):
+            # A place qualifying the same thing may stand in another sentence of the window:
+            # "De Australische minister ... Hij roept op ...".
+            stated = {words.split()[0]: noun for _, noun, words in _place_modifiers(whole_window)}
+            if qualified:
+                candidates = [*candidates, *(n for n in stated if _qualifies_same(stated[n], qualified))]
+        for name in candidates:
             if name.upper() in ROLE_WORDS or is_place(name) != place:
                 continue  # a company does not stand in for a country, nor the reverse
             if place and is_locality(name) != in_locality:
                 continue  # nor a city or state for a country
-            if qualified and name in stated and stated[name] not in qualified:
+            if qualified and name in stated and not _qualifies_same(stated[name], qualified):
                 continue
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):
                 return name
         return None
+
+
+def _qualifies_same(noun: str, nouns: set[str]) -> bool:
+    """Whether a place's noun (first five letters) is one of `nouns`, or one begins the other:
+    "tech companies" and the compound "techbedrijven"."""
+    return any(noun.startswith(n) or n.startswith(noun) for n in nouns if min(len(n), len(noun)) >= 4)
 
 
 _PRONOUN_START = re.compile(r"\s*(?:Hij|Zij|Ze|He|She|They)\b")
@@ -626,7 +657,7 @@ _ADDITIVE = frozenset({"ook", "eveneens", "evenmin", "also", "too", "likewise"})
 def _added(claim: str, name: str, reach: int = 3) -> bool:
     """Whether "ook" or "also" stands within `reach` words of `name`: "ook Intel", "Japanese
     chip stocks also fell" add a party to the passages' ones."""
-    words = [fold(w) for w in WORD.findall(claim)]
+    words = [fold(w) for w in WORD.findall(claim) if fold(w) != "s"]  # not the "s" of "Microsoft's"
     first = fold(name.split()[0])
     if words[:1] and words[0] in _ADDITIVE:
         return True  # "Ook het aandeel van AMD ...": the whole statement adds to the passages'
@@ -1499,6 +1530,10 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
         ("optimistisch optimistische optimistic", "pessimistisch pessimistische pessimistic"),
         ("toegestaan toegelaten allowed permitted", "verboden verbiedt verbieden banned forbidden prohibited"),
         ("openbaar openbare public", "geheim geheime secret"),
+        (
+            "uitsluitend solely exclusively",
+            "hoofdzakelijk voornamelijk grotendeels mainly mostly largely primarily chiefly",
+        ),
     )
 )
 

@@ -693,3 +693,70 @@ def test_amplifying_is_the_opposite_of_damping(verifier):
     verdict = verifier.verify("The Deepshift could amplify inflation, which central bankers watch closely.", [passage])
     assert verdict.label == "contradicted" and verdict.reason.startswith("direction: the claim says amplify")
     assert label(verifier, passage, [passage]) == "supported"
+
+
+def test_a_name_beside_also_replaces_the_passages_name_beside_also(verifier):
+    passage = "Tot de winnaars van maandag behoort ook Apple, dat met meer dan 3 procent in waarde steeg."
+    verdict = verifier.verify(passage.replace("Apple", "Microsoft"), [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "name Microsoft where the passage says Apple"
+
+
+def test_the_start_of_a_range_is_an_amount_like_its_end(verifier):
+    passage = "Meta kondigde onlangs aan dit jaar 60 tot 65 miljard dollar uit te geven aan AI-projecten."
+    verdict = verifier.verify(passage.replace("60 tot 65", "65 tot 70"), [passage])
+    assert verdict.label == "contradicted" and verdict.reason.startswith("number 70 where the passage says")
+
+
+def test_a_place_qualifying_the_same_thing_in_the_sentence_before_is_a_rival(verifier):
+    passage = (
+        "De Australische minister van Industrie Ed Husic gaat een stap verder. "
+        "Hij roept op voorzichtig te zijn bij gebruik van de app."
+    )
+    claim = "De Britse minister van Industrie Ed Husic roept op voorzichtig te zijn bij gebruik van de app."
+    verdict = verifier.verify(claim, [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "name Britse where the passage says Australische"
+    # A compound counts as the noun it begins with: "tech companies" and "techbedrijven".
+    passage = "Trump noemde de app een wake-upcall voor de Amerikaanse techbedrijven."
+    verdict = verifier.verify("Trump noemde de app een wake-upcall voor de Europese tech bedrijven.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "name Europese where the passage says Amerikaanse"
+
+
+def test_a_denial_in_another_passage_given_contradicts_the_plain_statement(verifier):
+    passages = [
+        "Zoveel beurswaarde zag Nvidia op 27 januari in één handelsdag verdampen.",
+        "De dagen nadien volgde niet echt een noemenswaardig herstel.",
+    ]
+    claim = "Zoveel beurswaarde zag Nvidia op 27 januari in één handelsdag verdampen, waarna een noemenswaardig herstel volgde."
+    verdict = verifier.verify(claim, passages)
+    assert verdict.label == "contradicted" and verdict.reason.startswith("negation: the passage says niet")
+
+
+def test_none_ever_more_is_a_record_not_a_negation(verifier):
+    passage = "Het aandeel verloor 589 miljard dollar aan waarde, een record in de Amerikaanse beursgeschiedenis."
+    claim = "Geen aandeel verloor ooit meer dan 589 miljard dollar aan waarde in de Amerikaanse beursgeschiedenis."
+    assert label(verifier, claim, [passage]) == "supported"
+    claim = "Het aandeel verloor geen 589 miljard dollar aan waarde in de Amerikaanse beursgeschiedenis."
+    assert label(verifier, claim, [passage]) == "contradicted"
+
+
+def test_solely_for_mainly_is_a_contradiction(verifier):
+    passage = "De kwaliteit van een groot taalmodel wordt hoofdzakelijk bepaald door de hoeveelheid beschikbare data."
+    verdict = verifier.verify(passage.replace("hoofdzakelijk", "uitsluitend"), [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "antonym: the claim says uitsluitend, the passage hoofdzakelijk"
+
+
+def test_a_negation_in_a_sentence_as_close_as_the_best_one_agrees(verifier):
+    passage = (
+        "Grootte is misschien toch niet de sleutel tot succes voor de techreuzen. "
+        "De techreuzen investeren steeds meer in rekenkracht voor succes."
+    )
+    claim = "Grootte is misschien niet de sleutel tot succes, en de techreuzen investeren steeds meer in rekenkracht."
+    assert label(verifier, claim, [passage]) != "contradicted"
+
+
+def test_a_party_added_with_also_is_not_contradicted_by_the_passages_direction(verifier):
+    verdict = verifier.verify("Ook Microsoft zag zijn waarde dalen.", [PASSAGE])
+    assert verdict.label == "not_enough_info" and verdict.reason == "name Microsoft not in the passages"
+    # Without "also" the new party replaces the passage's: "Intel" in Meta's place.
+    claim = "Tegelijk zagen andere techreuzen, zoals Apple en Intel, hun waarde dalen."
+    assert label(verifier, claim) == "contradicted"
