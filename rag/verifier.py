@@ -427,10 +427,12 @@ class SignalVerifier(Verifier):
             # Who is said to say it ("Volgens Inbona", "DeepSeek" for "de app") may be left
             # implicit by the passages; what is said still must not mean the opposite. Not
             # negation: a claim that brings new names often negates something else. A party
-            # added with "also" is not the passages' one: their direction says nothing of it.
-            # An amount the passages give another party stays a contradiction ("Meta's share
-            # lost 589 billion" where that is Nvidia's).
-            added = all(k == "name" and _added(text, t) for k, t in missing)
+            # added with "also", when the claim names none of the passages' parties, is not
+            # theirs: their direction says nothing of it. An amount the passages give another
+            # party stays a contradiction ("Meta's share lost 589 billion" where that is Nvidia's).
+            added = all(k == "name" and _added(text, t) for k, t in missing) and not any(
+                everything.has_name(n) for n in terms.names if _is_party(n)
+            )
             only_names = on_topic and all(k == "name" for k, _ in missing)
             clash = (
                 (opposite_meaning() or _sequence_clash(text, best.text) if only_names and not added else None)

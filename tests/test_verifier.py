@@ -757,6 +757,9 @@ def test_a_negation_in_a_sentence_as_close_as_the_best_one_agrees(verifier):
 def test_a_party_added_with_also_is_not_contradicted_by_the_passages_direction(verifier):
     verdict = verifier.verify("Ook Microsoft zag zijn waarde dalen.", [PASSAGE])
     assert verdict.label == "not_enough_info" and verdict.reason == "name Microsoft not in the passages"
+    # A party of the passages' own beside the added one keeps their direction.
+    claim = "Naast Intel zagen ook andere techreuzen, zoals Apple, hun waarde dalen."
+    assert label(verifier, claim, ["Tegelijk zagen andere techreuzen, zoals Apple en Meta, hun waarde stijgen."]) == "contradicted"
     # Without "also" the new party replaces the passage's: "Intel" in Meta's place.
     claim = "Tegelijk zagen andere techreuzen, zoals Apple en Intel, hun waarde dalen."
     assert label(verifier, claim) == "contradicted"
