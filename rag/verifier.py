@@ -388,11 +388,7 @@ class SignalVerifier(Verifier):
                 return "negation: the passage is negative, the claim is not"
             # The denial may stand in another passage given: "De dagen nadien volgde niet echt
             # een noemenswaardig herstel" beside the passage on the fall itself.
-            for said in (stated, *(u.text for u in units)):
-                denied = None if _negated_opposite(said, claim) else _denied_statement_clash(claim, said)
-                if denied:
-                    return denied
-            return opposite_meaning()
+            return _denied_statement_clash(claim, (stated, *(u.text for u in units))) or opposite_meaning()
 
         role = _role_clash(text, everything.text) or _title_qualifier_clash(text, everything.text)
         if role and on_topic:
@@ -1320,11 +1316,11 @@ def _scoped_words(tokens: Sequence[str], i: int, before: int, after: int) -> lis
     ]
 
 
-def _negated_near(tokens: Sequence[str], words: Collection[str], reach: int = 3, after: int = 2) -> bool:
+def _negated_near(tokens: Sequence[str], words: Collection[str], reach: int = 3) -> bool:
     """Whether a negator stands before one of `words` in `tokens`, or right after it ("we
     zien nooit")."""
     return any(
-        any(w in _NEGATORS for w in tokens[max(0, j - reach) : j + 1 + after])
+        any(w in _NEGATORS for w in tokens[max(0, j - reach) : j + 3])
         for j, w in enumerate(tokens)
         if w in words
     )
@@ -1345,21 +1341,25 @@ def _negation_scope_clash(claim: str, window: str, reach: int = 3) -> str | None
     return None
 
 
-def _denied_statement_clash(claim: str, window: str, reach: int = 4) -> str | None:
-    """The passage negates two or more words a claim without any negation states: "volgde
-    er een noemenswaardig herstel" where it says "volgde niet echt een noemenswaardig herstel".
-    A claim that negates, or says the thing stayed away ("een echt herstel bleef uit"), is
-    left to the other negation checks."""
+def _denied_statement_clash(claim: str, windows: Sequence[str], reach: int = 4) -> str | None:
+    """One of `windows` negates two or more words a claim without any negation states:
+    "volgde er een noemenswaardig herstel" where it says "volgde niet echt een noemenswaardig
+    herstel". A claim that negates, or says the thing stayed away ("een echt herstel bleef
+    uit"), is left to the other negation checks, and so is a window whose negation denies the
+    claim's opposite."""
     if _negated(claim) or _ABSENCE.search(claim):
         return None
     claim_tokens = set(_tokens(_without_non_negating(claim)))
-    window_tokens = _tokens(_without_non_negating(window))
-    for i, token in enumerate(window_tokens):
-        if token not in _PARTICLES:
+    for window in windows:
+        if _negated_opposite(window, claim):
             continue
-        found = list(dict.fromkeys(t for t in _scoped_words(window_tokens, i, 0, reach) if t in claim_tokens))
-        if len(found) >= 2:
-            return f"negation: the passage says {token} … {' '.join(found)}, the claim does not negate it"
+        window_tokens = _tokens(_without_non_negating(window))
+        for i, token in enumerate(window_tokens):
+            if token not in _PARTICLES:
+                continue
+            found = list(dict.fromkeys(t for t in _scoped_words(window_tokens, i, 0, reach) if t in claim_tokens))
+            if len(found) >= 2:
+                return f"negation: the passage says {token} … {' '.join(found)}, the claim does not negate it"
     return None
 
 
@@ -1466,19 +1466,16 @@ def _signed_direction(words: list[str], i: int, scope: int = 8) -> int:
     """The direction of word `i`, reversed after a negation in the same clause: "niet tot
     de techmiljardairs die geld verloren" does not say anything fell."""
     direction = _direction(words[i])
+    if not direction:
+        return 0
     negated = any(w in _PARTICLES for w in words[max(0, i - scope) : i]) or _absent_after(words, i)
     return -direction if negated else direction
-
-
-_STAYING = frozenset("bleef bleven blijft blijven".split())
-_MISSING = frozenset("uitbleef uitbleven uitblijft uitblijven ontbrak ontbraken ontbreekt ontbreken".split())
 
 
 def _absent_after(words: list[str], i: int, scope: int = 6) -> bool:
     """Whether the words after `words[i]` say it stayed away: "een herstel bleef de dagen
     nadien uit"."""
-    after = words[i + 1 : i + 1 + scope]
-    return any(w in _MISSING for w in after) or (any(w in _STAYING for w in after) and "uit" in after)
+    return bool(_ABSENCE.search(" ".join(words[i + 1 : i + 1 + scope])))
 
 
 def _nearest_direction(words: list[str], anchor: str, reach: int = 6) -> tuple[str, int] | None:

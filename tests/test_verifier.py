@@ -695,16 +695,22 @@ def test_amplifying_is_the_opposite_of_damping(verifier):
     assert label(verifier, passage, [passage]) == "supported"
 
 
-def test_a_name_beside_also_replaces_the_passages_name_beside_also(verifier):
-    passage = "Tot de winnaars van maandag behoort ook Apple, dat met meer dan 3 procent in waarde steeg."
-    verdict = verifier.verify(passage.replace("Apple", "Microsoft"), [passage])
-    assert verdict.label == "contradicted" and verdict.reason == "name Microsoft where the passage says Apple"
-
-
-def test_the_start_of_a_range_is_an_amount_like_its_end(verifier):
-    passage = "Meta kondigde onlangs aan dit jaar 60 tot 65 miljard dollar uit te geven aan AI-projecten."
-    verdict = verifier.verify(passage.replace("60 tot 65", "65 tot 70"), [passage])
-    assert verdict.label == "contradicted" and verdict.reason.startswith("number 70 where the passage says")
+@pytest.mark.parametrize(
+    "passage, said, swapped, reason",
+    [
+        # A name beside "ook" replaces the passage's name beside "ook".
+        ("Tot de winnaars van maandag behoort ook Apple, dat met meer dan 3 procent in waarde steeg.",
+         "Apple", "Microsoft", "name Microsoft where the passage says Apple"),
+        # The start of a range counts what its end counts.
+        ("Meta kondigde onlangs aan dit jaar 60 tot 65 miljard dollar uit te geven aan AI-projecten.",
+         "60 tot 65", "65 tot 70", "number 70 where the passage says 60"),
+        ("De kwaliteit van een groot taalmodel wordt hoofdzakelijk bepaald door de hoeveelheid beschikbare data.",
+         "hoofdzakelijk", "uitsluitend", "antonym: the claim says uitsluitend, the passage hoofdzakelijk"),
+    ],
+)
+def test_a_word_swapped_in_the_passage_is_a_contradiction_saying_which(verifier, passage, said, swapped, reason):
+    verdict = verifier.verify(passage.replace(said, swapped), [passage])
+    assert verdict.label == "contradicted" and verdict.reason == reason
 
 
 def test_a_place_qualifying_the_same_thing_in_the_sentence_before_is_a_rival(verifier):
@@ -737,12 +743,6 @@ def test_none_ever_more_is_a_record_not_a_negation(verifier):
     assert label(verifier, claim, [passage]) == "supported"
     claim = "Het aandeel verloor geen 589 miljard dollar aan waarde in de Amerikaanse beursgeschiedenis."
     assert label(verifier, claim, [passage]) == "contradicted"
-
-
-def test_solely_for_mainly_is_a_contradiction(verifier):
-    passage = "De kwaliteit van een groot taalmodel wordt hoofdzakelijk bepaald door de hoeveelheid beschikbare data."
-    verdict = verifier.verify(passage.replace("hoofdzakelijk", "uitsluitend"), [passage])
-    assert verdict.label == "contradicted" and verdict.reason == "antonym: the claim says uitsluitend, the passage hoofdzakelijk"
 
 
 def test_a_negation_in_a_sentence_as_close_as_the_best_one_agrees(verifier):
