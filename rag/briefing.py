@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from rag.citations import (
-    MONTH_PATTERN, MONTHS, WEEKDAYS, WORD, Evidence, amounts, fold, is_place, join_adjacent_names,
+    FUNCTION_WORDS, MONTH_PATTERN, MONTHS, WEEKDAYS, Evidence, amounts, fold, is_place, join_adjacent_names,
     key_terms, names_in, normalise_number, number_kinds, split_sentences,
 )
 from rag.embedding import Embedder, VectorMemo
@@ -35,7 +35,9 @@ from rag.generation import ChatMessage, Generator
 from rag.language import detect_language
 from rag.prompts import inert
 from rag.types import ArticleMeta, Chunk, Language
-from rag.verifier import FUNCTION_WORDS, ROLE_WORDS, Verdict, Verifier, may_conflict, mixed_directions
+from rag.rules.names import ROLE_WORDS
+from rag.rules.relations import may_conflict, mixed_directions
+from rag.verifier import Verdict, Verifier
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Sequence
 
-import numpy as np
 
 from rag.errors import ConfigError, GenerationError, ModelError
 

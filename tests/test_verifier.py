@@ -11,7 +11,8 @@ import pytest
 from rag.__main__ import _verify_jsonl
 from rag.config import Settings
 from rag.errors import ConfigError
-from rag.verifier import ModelJudge, NLIVerifier, SignalVerifier, Verdict, _order_clash, make_verifier
+from rag.rules.relations import order_clash
+from rag.verifier import ModelJudge, NLIVerifier, SignalVerifier, Verdict, make_verifier
 from tests.fakes import FakeEmbedder, ScriptedGenerator
 
 PASSAGE = (
@@ -481,8 +482,8 @@ def test_a_lower_rank_for_a_first_place_is_a_contradiction(verifier):
 
 def test_order_words_match_across_spellings_of_c_and_k():
     sentence = "Aanvankelijk deed het dat met textiel, later in de industrie, tot aan de bouw van elektrische auto's toe."
-    assert _order_clash("China first made electric cars and only later textiles.", sentence)
-    assert _order_clash("China first made textiles and only later electric cars.", sentence) is None
+    assert order_clash("China first made electric cars and only later textiles.", sentence)
+    assert order_clash("China first made textiles and only later electric cars.", sentence) is None
 
 
 def test_a_percentage_given_to_another_party_is_a_contradiction(verifier):
