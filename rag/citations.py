@@ -240,6 +240,8 @@ ROLES: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("owner", "owners"), ("eigenaar", "eigenaars", "eigenares")),
     (("investor", "investors"), ("investeerder", "investeerders", "belegger", "beleggers")),
     (("director", "directors"), ("directeur", "directeuren", "directrice")),
+    (("scientist", "scientists", "chief scientist", "researcher", "researchers"),
+     ("wetenschapper", "wetenschappers", "hoofdwetenschapper", "onderzoeker", "onderzoekers", "onderzoekster")),
 )
 _ROLE_PHRASES = tuple(
     (english[0], re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, english)) + r")(?![^\W_])"),

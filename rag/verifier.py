@@ -29,18 +29,19 @@ from rag.generation import ChatMessage, Generator
 from rag.language import detect_language
 from rag.rules.lexicon import ABSENCE, PassageSentence, SPEECH, avoids, is_negated, without_avoiding
 from rag.rules.names import (
-    QUOTE_MARK, ROLE_WORDS, amount_owner_clash, binding_clash, compared_amounts, implicit_name, is_added,
-    is_party, merge_adjacent_names, near_speech, place_modifiers, place_swap_clash, qualifies_same,
-    respective_clash, role_clash, sentence_names, speech_content, title_qualifier_clash,
+    QUOTE_MARK, ROLE_WORDS, amount_owner_clash, binding_clash, claim_parties, compared_amounts,
+    copula_subject, implicit_name, is_added, is_party, merge_adjacent_names, near_speech, place_modifiers,
+    place_swap_clash, portfolio_clash, qualifies_same, respective_clash, role_clash, sentence_names,
+    speech_content, stated_portfolio, title_qualifier_clash,
 )
 from rag.rules.numbers import (
     bounded_record_clash, digits, fraction_clash, fraction_percents, fraction_totals, other_weekday,
     qualifier_clash, rank_clash, rounded, same_values, spelled_dates,
 )
 from rag.rules.relations import (
-    antonym_clash, denied_statement_clash, direction_clash, first_direction, first_direction_clash,
-    negated_opposite, negation_held_elsewhere, negation_scope_clash, order_clash, quantifier_clash,
-    sequence_clash,
+    antonym_clash, concession_clash, denied_statement_clash, direction_clash, exclusive_clash,
+    first_direction, first_direction_clash, negated_opposite, negation_held_elsewhere, parity_clash,
+    negation_scope_clash, order_clash, quantifier_clash, sequence_clash, subject_direction_clash,
 )
 
 
@@ -148,6 +149,7 @@ class SignalVerifier(Verifier):
             return (
                 (first_direction_clash(text, best.text, *first_moves) if all(first_moves)
                  else direction_clash(text, best.text, terms.names))
+                or subject_direction_clash(text, best.text)
                 or antonym_clash(text, window)
                 or quantifier_clash(text, window)
             )
@@ -163,10 +165,10 @@ class SignalVerifier(Verifier):
                 claim, stated = without_avoiding(claim), without_avoiding(stated)
                 close = [without_avoiding(s) for s in close]
             opposite = negated_opposite(claim, stated)  # "niet groot" for "bescheiden"
-            same_passage = [u.text for u in units if u.passage == best.passage]
-            # As close a match as the best sentence may hold the negation (a summary's clauses).
+            # As close a match as the best sentence, or another sentence of the passages, may
+            # hold the negation (a summary's clauses).
             if (is_negated(claim) and not any(map(is_negated, (stated, *close))) and not opposite
-                    and not negation_held_elsewhere(claim, same_passage)):
+                    and not negation_held_elsewhere(claim, [u.text for u in units])):
                 return "negation: the claim is negative, the passage is not"
             scoped = None if opposite else negation_scope_clash(claim, stated)
             if scoped:
@@ -178,7 +180,8 @@ class SignalVerifier(Verifier):
             # een noemenswaardig herstel" beside the passage on the fall itself.
             return denied_statement_clash(claim, (stated, *(u.text for u in units))) or opposite_meaning()
 
-        role = role_clash(text, everything.text) or title_qualifier_clash(text, everything.text)
+        role = (role_clash(text, everything.text) or title_qualifier_clash(text, everything.text)
+                or portfolio_clash(text, everything.text))
         if role and on_topic:
             return contradicted(role)
 
@@ -191,7 +194,10 @@ class SignalVerifier(Verifier):
         def absent(evidence: Evidence) -> list[tuple[str, str]]:
             """The claim's key terms `evidence` lacks, less names the window leaves implicit."""
             found = merge_adjacent_names(text, self._missing_terms(text, terms, evidence))
-            return [(k, t) for k, t in found if not (k == "name" and implicit_name(text, t, window))]
+            return [
+                (k, t) for k, t in found
+                if not (k == "name" and (implicit_name(text, t, window) or stated_portfolio(t, text, evidence.text)))
+            ]
 
         missing = absent(everything)
         if missing:
@@ -206,7 +212,13 @@ class SignalVerifier(Verifier):
             substituted = (len(missing) == 1 or all(k == "number" for k, _ in missing)) and not (
                 kind == "name" and is_added(text, term) and not (rival and is_added(best.text, rival))
             )
-            if on_topic and substituted and all(rivals):
+            # A move the other way on another weekday ("herstelde dinsdag" beside "verloor
+            # maandag") is another day's news, which the passages do not report.
+            another_day = kind == "date" and term in WEEKDAY_NAMES and rival is not None and any(
+                rival.lower() in Evidence.of([u.text]).dates and direction_clash(text, u.text, terms.names)
+                for u in units
+            )
+            if on_topic and substituted and all(rivals) and not another_day:
                 return contradicted(f"{kind} {term} where the passage says {rival}")
             # Who is said to say it ("Volgens Inbona", "DeepSeek" for "de app") may be left
             # implicit by the passages; what is said still must not mean the opposite. Not
@@ -257,6 +269,9 @@ class SignalVerifier(Verifier):
                 or (f"comparison: {compared[1]}" if compared and not compared[0] else None)
                 or binding_clash(text, window, terms)
                 or amount_owner_clash(text, units, terms)
+                or exclusive_clash(text, [u.text for u in units], claim_parties(text, units, terms))
+                or concession_clash(text, window)
+                or parity_clash(text, best.text)
             )
             if swap:
                 return contradicted(swap)
@@ -363,25 +378,44 @@ class SignalVerifier(Verifier):
         # A place stands in for another that qualifies the same thing ("Chinese chips" for
         # "Amerikaanse chips"), not for one elsewhere in the sentence.
         qualified: set[str] = set()
-        stated: dict[str, str] = {}
+        stated: dict[str, set[str]] = {}
         candidates = nearest_first if nearest_first is not None else sentence_names(window)
         if place:
-            qualified = {noun for _, noun, words in place_modifiers(claim) if words.startswith(term)}
+            # What the place qualifies: its noun, and the subject when a copula comes before
+            # ("The Stargate project ... is a Chinese initiative").
+            qualified = {
+                noun for _, noun, words in place_modifiers(claim) if words.startswith(term)
+                for noun in (noun, *copula_subject(claim, words))
+            }
             # A place qualifying the same thing may stand in another sentence of the window:
             # "De Australische minister ... Hij roept op ...".
-            stated = {words.split()[0]: noun for _, noun, words in place_modifiers(whole_window)}
+            for _, noun, words in place_modifiers(whole_window):
+                stated.setdefault(words.split()[0], set()).add(noun)
             if qualified:
-                candidates = [*candidates, *(n for n in stated if qualifies_same(stated[n], qualified))]
+                candidates = [*candidates, *(n for n in stated if _qualifies_any(stated[n], qualified))]
         for name in candidates:
             if name.upper() in ROLE_WORDS or is_place(name) != place:
                 continue  # a company does not stand in for a country, nor the reverse
             if place and is_locality(name) != in_locality:
                 continue  # nor a city or state for a country
-            if qualified and name in stated and not qualifies_same(stated[name], qualified):
+            if qualified and name in stated and not _qualifies_any(stated[name], qualified):
                 continue
+            if place and _located(claim, term) and not _located(whole_window, name):
+                continue  # "via tussenhandelaars in Singapore" is no rival of "de Verenigde Staten hebben
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):
                 return name
         return None
+
+
+def _located(text: str, place: str) -> bool:
+    """Whether `place` is where something is, comes from or goes to: "in Singapore", "uit China"."""
+    return bool(re.search(
+        rf"\b(?:in|via|uit|vanuit|naar|from|to|into|through|out of)\s+(?:(?:de|het|the)\s+)?{re.escape(place)}", text
+    ))
+
+
+def _qualifies_any(nouns: set[str], qualified: set[str]) -> bool:
+    return any(qualifies_same(noun, qualified) for noun in nouns)
 
 
 # --- the local model as a judge ------------------------------------------------------------

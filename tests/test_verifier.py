@@ -764,3 +764,94 @@ def test_a_party_added_with_also_is_not_contradicted_by_the_passages_direction(v
     # Without "also" the new party replaces the passage's: "Intel" in Meta's place.
     claim = "Tegelijk zagen andere techreuzen, zoals Apple en Intel, hun waarde dalen."
     assert label(verifier, claim) == "contradicted"
+
+
+def test_a_portfolio_the_passages_minister_does_not_hold_is_a_contradiction(verifier):
+    passage = "De Australische minister van Industrie en Wetenschappen Ed Husic roept op voorzichtig te zijn met de app."
+    verdict = verifier.verify(passage.replace("Industrie en Wetenschappen", "Financiën"), [passage])
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "portfolio: the passage's minister is for industry and science, not finance"
+    assert label(verifier, passage.replace("Industrie en Wetenschappen", "Wetenschappen en Industrie"), [passage]) == "supported"
+    english = "Australian minister for industry and science Ed Husic urged caution when using the app."
+    claim = "Australian Industry and Science Minister Ed Husic urged caution when using the app."
+    assert label(verifier, claim, [english]) == "supported"  # "Science" is the portfolio, not a new name
+    verdict = verifier.verify(claim.replace("Industry and Science", "Foreign"), [english])
+    assert verdict.label == "contradicted" and verdict.reason.startswith("portfolio")
+
+
+def test_a_move_the_other_way_on_another_weekday_is_not_covered(verifier):
+    passage = "Het aandeel van Nvidia verloor maandag 17 procent van zijn waarde."
+    verdict = verifier.verify("Het aandeel van Nvidia herstelde dinsdag een deel van zijn waarde.", [passage])
+    assert verdict.label == "not_enough_info" and verdict.reason == "date tuesday not in the passages"
+    verdict = verifier.verify("Het aandeel van Nvidia verloor dinsdag 17 procent van zijn waarde.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "date tuesday where the passage says Monday"
+
+
+def test_an_opening_word_the_passages_use_as_a_name_owns_the_claims_amount(verifier):
+    passage = "Het aandeel van Nvidia verloor 589 miljard dollar aan waarde. Tegelijk zagen Apple en Meta hun waarde stijgen."
+    verdict = verifier.verify("Apple leed maandag een verlies van 589 miljard dollar aan waarde.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "number 589 belongs to Nvidia in the passage, not Apple"
+
+
+def test_the_only_one_where_the_passage_lists_another_is_a_contradiction(verifier):
+    passage = "Tegelijk zagen andere techreuzen, zoals Apple en Meta, hun waarde stijgen."
+    verdict = verifier.verify("Tegelijk zag de techreus Apple als enige hun waarde stijgen.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "only: the passage names Meta beside Apple"
+    assert label(verifier, "Tegelijk zag de techreus Apple net als andere hun waarde stijgen.", [passage]) != "contradicted"
+
+
+def test_thanks_to_what_the_passage_says_despite_is_a_contradiction(verifier):
+    passage = "Deepseek is er ondanks de Amerikaanse beperkingen op de export van computerchips in geslaagd de beste modellen uit te dagen."
+    claim = "Dankzij de Amerikaanse beperkingen op de export van computerchips is Deepseek erin geslaagd de beste modellen uit te dagen."
+    verdict = verifier.verify(claim, [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "cause: the claim says because of what the passage says despite"
+    assert label(verifier, claim.replace("Dankzij", "Ondanks"), [passage]) == "supported"
+
+
+def test_the_same_thing_moved_the_other_way_beside_a_shared_move_is_a_contradiction(verifier):
+    passage = "De drempel om AI-modellen te bouwen komt lager te liggen en de concurrentie zal dus flink toenemen."
+    verdict = verifier.verify("De drempel om AI-modellen te bouwen komt lager te liggen en de concurrentie zal flink afnemen.", [passage])
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "direction: the claim says afnemen of concurrentie, the passage toenemen"
+
+
+def test_a_negation_held_in_another_passage_agrees_with_a_summary(verifier):
+    passages = [
+        "Grootte is misschien toch niet de sleutel tot succes.",
+        "De drempel om AI-modellen te bouwen komt lager te liggen en de concurrentie zal dus toenemen.",
+    ]
+    claim = "Grootte is misschien niet de sleutel tot succes, en de drempel om AI-modellen te bouwen komt lager te liggen."
+    assert label(verifier, claim, passages) != "contradicted"
+
+
+def test_numbers_listed_before_a_shared_unit_pair_up_respectively(verifier):
+    passage = "Ook Larry Ellison en Michael Dell zagen respectievelijk 22,6 miljard en 13 miljard dollar in rook opgaan."
+    claim = "Larry Ellison en Michael Dell zagen respectievelijk 22,6 en 13 miljard dollar in rook opgaan."
+    assert label(verifier, claim, [passage]) == "supported"
+    swapped = "Michael Dell en Larry Ellison zagen respectievelijk 22,6 en 13 miljard dollar in rook opgaan."
+    assert label(verifier, swapped, [passage]) == "contradicted"
+
+
+def test_better_than_what_the_passage_calls_as_good_is_a_contradiction(verifier):
+    passage = "The app performs as well as the best AI models of OpenAI and Meta, but cost far less to develop."
+    claim = "DeepSeek's chatbot outperforms the best AI models of OpenAI and Meta, but cost far less to develop."
+    verdict = verifier.verify(claim, [passage])  # "DeepSeek's chatbot" is what the passage calls "the app"
+    assert verdict.label == "contradicted" and verdict.reason == "comparison: the claim says outperforms, the passage as well as"
+
+
+def test_a_place_after_a_copula_qualifies_the_subject(verifier):
+    passage = "The tech giants kept outbidding each other, as in the megalomaniac American Stargate project of 500 billion dollars."
+    verdict = verifier.verify("The Stargate project of 500 billion dollars is a Chinese initiative.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "name Chinese where the passage says American"
+
+
+def test_where_something_happened_is_no_rival_of_a_country_that_acts(verifier):
+    passage = "Hoewel de Verenigde Staten strenge exportbeperkingen hebben opgelegd, lijkt DeepSeek toegang te hebben tot Nvidia-chips."
+    verdict = verifier.verify("DeepSeek zou zijn Nvidia-chips via tussenhandelaars in Singapore hebben gekocht.", [passage])
+    assert verdict.label == "not_enough_info" and verdict.reason == "name Singapore not in the passages"
+
+
+def test_a_chief_scientist_is_no_ceo(verifier):
+    passage = "Sam Altman, de CEO van OpenAI, prees zijn nieuwe Chinese concurrent."
+    verdict = verifier.verify("Sam Altman, OpenAI's chief scientist, prees zijn nieuwe Chinese concurrent.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "role: the passage makes Sam Altman CEO of OpenAI, not scientist"

@@ -28,13 +28,18 @@ _DESCRIPTION = re.compile(
     r"\b(?:de|het|the|this|dit|deze)\s+(app|bedrijf|start-up|startup|chatbot|company|firm)\b", re.IGNORECASE
 )
 
+# Descriptions that stand for the same thing: "DeepSeek's chatbot" is "de app".
+_ALIKE = {"app": ("chatbot",), "chatbot": ("app",), "bedrijf": ("company", "firm"), "company": ("bedrijf", "firm"),
+          "firm": ("bedrijf", "company")}
+
 
 def implicit_name(claim: str, name: str, window: str) -> bool:
     """Whether the passage calls what the claim names by a description in the same place:
     "bij gebruik van de app" for "bij het gebruik van de DeepSeek-app" (the description's
     noun after the name, or the same word before both)."""
     window_tokens, claim_tokens = word_tokens(window), word_tokens(claim)
-    nouns = {fold(m.group(1)) for m in _DESCRIPTION.finditer(window)}
+    described = {fold(m.group(1)) for m in _DESCRIPTION.finditer(window)}
+    nouns = described | {alike for noun in described for alike in _ALIKE.get(noun, ())}
     first = fold(name.split()[0])
     if not nouns or first not in claim_tokens:
         return False
@@ -191,6 +196,19 @@ def place_modifiers(text: str) -> list[tuple[int, str, str]]:
     return found
 
 
+_COPULA_END = re.compile(r"\b(?:is|was|are|were|zijn|waren)\s+(?:(?:a|an|een|de|het|the)\s+)?$", re.IGNORECASE)
+
+
+def copula_subject(claim: str, words: str) -> list[str]:
+    """The first five letters of the subject's nouns when `words` (a place and its noun) follow
+    a copula: "The Stargate project ... is a Chinese initiative" -> "starg", "proje", ..."""
+    at = claim.find(words)
+    if at < 0 or not _COPULA_END.search(claim[:at]):
+        return []
+    subject = claim[: _COPULA_END.search(claim[:at]).start()]
+    return [w[:5] for w in word_tokens(subject) if len(w) >= 4 and not w[0].isdigit() and w not in FUNCTION_WORDS]
+
+
 def place_swap_clash(claim: str, sentence: str) -> str | None:
     """Places swapped between the things they qualify: "American companies ... Chinese
     technology" where the sentence says "Chinese bedrijven ... Amerikaanse technologie"."""
@@ -220,6 +238,7 @@ def _owner(tokens: list[str], index: int, names: Sequence[str]) -> str | None:
     return None
 
 
+_LISTED_BEFORE = re.compile(r"\s*(?:,|en|and|&)\s*(?:[$€£]\s?)?", re.IGNORECASE)
 _LIST_SEPARATOR = re.compile(r",|;|\s(?:en|and|&|als)\s", re.IGNORECASE)  # "zowel A als B"
 _CAPITALISED = re.compile(r"\b[^\W\d_a-z][\w-]*")
 
@@ -231,10 +250,14 @@ def _respective_list(sentence: str) -> list[tuple[list[str], str]] | None:
     keyword = _RESPECTIVELY.search(sentence)
     if not keyword:
         return None
-    counted = [
-        match for match in NUMBER.finditer(sentence)
-        if number_kinds(sentence).get(normalise_number(match.group(1)), set()) & {"amount", "percent"}
-    ]
+    kinds = number_kinds(sentence)
+    found = list(NUMBER.finditer(sentence))
+    counted = [m for m in found if kinds.get(normalise_number(m.group(1)), set()) & {"amount", "percent"}]
+    # "22,6 en 13 miljard": the unit of the last number counts for the ones listed before it.
+    for m in reversed(found):
+        later = next((c for c in counted if c.start() > m.end()), None)
+        if m not in counted and later and _LISTED_BEFORE.fullmatch(sentence[m.end():later.start()]):
+            counted.insert(counted.index(later), m)
     after = [m for m in counted if m.start() >= keyword.end()]
     before = [m for m in counted if m.end() <= keyword.start()]
     # Dutch puts the keyword before the numbers, English after them.
@@ -414,14 +437,22 @@ def _title(role: str) -> str:
     return role.upper() if len(role) <= 3 else role  # "CEO", "fund manager"
 
 
+def claim_parties(claim: str, units: Sequence[PassageSentence], terms: KeyTerms) -> list[str]:
+    """The persons and companies a claim names, with a name as its first word: "Meta's stock
+    ...", or one the passages use as a name ("Apple leed ...")."""
+    opening = _POSSESSIVE_START.match(claim) or _OPENING_WORD.match(claim)
+    first = opening.group(1) if opening else None
+    if first and not _POSSESSIVE_START.match(claim) and fold(first) not in _used_as_names(units):
+        first = None
+    return [n for n in dict.fromkeys((*([first] if first else []), *terms.names)) if is_party(n)]
+
+
 def amount_owner_clash(claim: str, units: Sequence[PassageSentence], terms: KeyTerms) -> str | None:
     """An amount or percentage the claim gives one party that the passage gives another:
     "Mark Zuckerberg verloor 20,1 miljard" where the passage's 20,1 miljard is Jensen Huang's
     ("Hij verloor ..." after the sentence that names him). The passage's owner is the nearest
     name before the amount in its sentence or the one before, else the first name there."""
-    possessive = _POSSESSIVE_START.match(claim)  # "Meta's stock ...": a name as first word
-    names = [n for n in (*([possessive.group(1)] if possessive else []), *terms.names)
-             if is_party(n)]
+    names = claim_parties(claim, units, terms)
     if not names:
         return None
     claim_tokens = word_tokens(claim)
@@ -471,3 +502,71 @@ def _used_as_names(units: Sequence[PassageSentence]) -> set[str]:
 
 
 _POSSESSIVE_START = re.compile(r"^([A-Z][\w-]+)['’]s\b")
+_OPENING_WORD = re.compile(r"^([A-Z][\w-]+)\b(?!['’])")
+
+
+# A minister's portfolio, by concept: "minister van Industrie en Wetenschappen" is the
+# "Industry and Science Minister", not the "Foreign Minister" nor "minister van Financiën".
+_PORTFOLIOS = {
+    "industry": ("industry", "industrie"),
+    "science": ("science", "sciences", "wetenschap", "wetenschappen", "wetenschapsbeleid"),
+    "foreign affairs": ("foreign affairs", "foreign", "buitenlandse zaken"),
+    "finance": ("finance", "treasury", "financiën", "financien"),
+    "health": ("health", "public health", "gezondheid", "volksgezondheid"),
+    "defence": ("defence", "defense", "defensie"),
+    "economy": ("economic affairs", "economy", "economie", "economische zaken"),
+    "justice": ("justice", "justitie"),
+    "education": ("education", "onderwijs"),
+    "interior": ("home affairs", "interior", "home", "binnenlandse zaken"),
+    "trade": ("trade", "foreign trade", "handel", "buitenlandse handel"),
+    "digital": ("digital affairs", "digital", "digitalisering", "digitale zaken"),
+    "energy": ("energy", "energie"),
+    "climate": ("climate", "klimaat"),
+    "environment": ("environment", "milieu"),
+    "agriculture": ("agriculture", "landbouw"),
+    "transport": ("transport", "infrastructure", "infrastructuur", "mobiliteit", "verkeer"),
+    "communications": ("communications", "telecommunications", "communicatie", "telecom"),
+    "labour": ("labour", "labor", "employment", "werk", "werkgelegenheid", "arbeid"),
+    "technology": ("technology", "technologie"),
+    "innovation": ("innovation", "innovatie"),
+    "social affairs": ("social affairs", "sociale zaken"),
+    "culture": ("culture", "cultuur"),
+}
+_PORTFOLIO_CONCEPT = {term: concept for concept, terms in _PORTFOLIOS.items() for term in terms}
+_PORTFOLIO_TERM = "|".join(sorted(map(re.escape, _PORTFOLIO_CONCEPT), key=len, reverse=True))
+_PORTFOLIO_LIST = rf"(?:{_PORTFOLIO_TERM})(?:\s*(?:,|\ben\b|\band\b|&)\s*(?:{_PORTFOLIO_TERM}))*"
+_MINISTER = re.compile(
+    rf"(?i:\bminister\s+(?:van|voor|of|for)\s+(?:the\s+)?(?P<after>{_PORTFOLIO_LIST})\b"
+    rf"|\b(?P<before>{_PORTFOLIO_LIST})[\s-]+minister\b)"
+)
+_PORTFOLIO_WORD = re.compile(rf"(?i:\b(?:{_PORTFOLIO_TERM})\b)")
+
+
+def _portfolios(text: str) -> set[str]:
+    """The concepts of the ministers' portfolios a text names."""
+    return {
+        _PORTFOLIO_CONCEPT[fold(term.group(0))]
+        for m in _MINISTER.finditer(text)
+        for term in _PORTFOLIO_WORD.finditer(m.group("after") or m.group("before"))
+    }
+
+
+def portfolio_clash(claim: str, passages: str) -> str | None:
+    """A minister given a portfolio the passages' ministers do not hold: "Foreign Minister Ed
+    Husic" where they say "minister van Industrie en Wetenschappen"."""
+    claimed, stated = _portfolios(claim), _portfolios(passages)
+    if claimed and stated and not claimed & stated:
+        theirs, ours = " and ".join(sorted(stated)), " and ".join(sorted(claimed))
+        return f"portfolio: the passage's minister is for {theirs}, not {ours}"
+    return None
+
+
+def stated_portfolio(name: str, claim: str, passages: str) -> bool:
+    """Whether a capitalised name of the claim is only a minister's portfolio the passages give
+    too: "Science" in "Industry and Science Minister" for "minister van ... Wetenschappen"."""
+    claimed = {m.span() for m in _MINISTER.finditer(claim)}
+    in_portfolio = any(start <= claim.find(name) < end for start, end in claimed) and all(fold(word) in _PORTFOLIO_CONCEPT or fold(word) in FUNCTION_WORDS for word in name.split())
+    return in_portfolio and all(
+        _PORTFOLIO_CONCEPT.get(fold(word)) in _portfolios(passages)
+        for word in name.split() if fold(word) in _PORTFOLIO_CONCEPT
+    )

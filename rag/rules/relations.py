@@ -256,6 +256,33 @@ def direction_clash(claim: str, sentence: str, names: Sequence[str]) -> str | No
     return None
 
 
+def subject_direction_clash(claim: str, sentence: str, reach: int = 4) -> str | None:
+    """Both texts move the same thing, each with one direction word the other lacks, the
+    opposite way: "zal de concurrentie flink afnemen" where the sentence says "zal de
+    concurrentie dus flink toenemen", whatever else both say fell or rose."""
+    claim_words, sentence_words = _direction_tokens(claim), _direction_tokens(sentence)
+
+    def own(words: list[str], others: list[str]) -> list[int]:
+        stems = {word_stem(w) for w in others}
+        return [i for i, w in enumerate(words) if word_direction(w) and word_stem(w) not in stems]
+
+    said, stated = own(claim_words, sentence_words), own(sentence_words, claim_words)
+    if len(said) != 1 or len(stated) != 1:
+        return None
+    i, j = said[0], stated[0]
+    if _signed_direction(claim_words, i) * _signed_direction(sentence_words, j) >= 0:
+        return None
+
+    def moved(words: list[str], k: int) -> list[str]:
+        return [w for w in words[max(0, k - reach) : k] if len(w) >= 5 and w not in FUNCTION_WORDS]
+
+    stated_before = moved(sentence_words, j)
+    shared = [w for w in moved(claim_words, i) if w in stated_before]  # the first is what moves
+    if shared:
+        return f"direction: the claim says {claim_words[i]} of {shared[0]}, the passage {sentence_words[j]}"
+    return None
+
+
 def _signed_direction(words: list[str], i: int, scope: int = 8) -> int:
     """The direction of word `i`, reversed after a negation in the same clause: "niet tot
     de techmiljardairs die geld verloren" does not say anything fell."""
@@ -370,6 +397,81 @@ def quantifier_clash(claim: str, sentence: str) -> str | None:
         return None
     said, stated = _ALL.search(claim), _NOT_ALL.search(sentence)
     return f"quantifier: the claim says {said.group(0)}, the passage {stated.group(0)}" if said else None
+
+
+_AS_GOOD = re.compile(
+    r"\b(?:(?:even|net zo|minstens even|evenzeer) (?:goed|sterk) als|as (?:good|well|strong) as|evenaart|evenaren|"
+    r"gelijkwaardig|on (?:a )?par with|kan tippen aan)\b",
+    re.IGNORECASE,
+)
+_BETTER = re.compile(
+    r"\b(?:beter dan|sterker dan|overtreft|overtreffen|overtrof|verslaat|verslaan|versloeg|better than|"
+    r"outperforms?|outperformed|beats?|surpass(?:es|ed)?|superior to|outdoes|outdid|stronger than)\b",
+    re.IGNORECASE,
+)
+
+
+def parity_clash(claim: str, sentence: str) -> str | None:
+    """"Outperforms the best AI models" where the sentence says "presteert even goed als de
+    beste AI-modellen", or the reverse."""
+    for said, stated in ((_BETTER, _AS_GOOD), (_AS_GOOD, _BETTER)):
+        claimed, given = said.search(claim), stated.search(sentence)
+        if claimed and given and not said.search(sentence) and not stated.search(claim):
+            return f"comparison: the claim says {claimed.group(0)}, the passage {given.group(0)}"
+    return None
+
+
+_BECAUSE = re.compile(r"\b(?:dankzij|vanwege|wegens|because of|thanks to|due to|owing to)\b", re.IGNORECASE)
+_DESPITE = re.compile(r"\b(?:ondanks|in weerwil van|despite|in spite of|notwithstanding)\b", re.IGNORECASE)
+
+
+def _cause_stems(pattern: re.Pattern[str], text: str, reach: int = 6) -> set[str]:
+    """Stems of the content words right after each connective of `pattern` in `text`."""
+    return {
+        word_stem(w)
+        for m in pattern.finditer(text)
+        for w in word_tokens(text[m.end():])[:reach]
+        if len(w) >= 4 and w not in FUNCTION_WORDS
+    }
+
+
+def concession_clash(claim: str, sentence: str, least_shared: int = 2) -> str | None:
+    """"Dankzij de Amerikaanse exportbeperkingen" where the sentence says "ondanks de
+    Amerikaanse beperkingen op de export", or "despite" where it says "because of"."""
+    for said, stated, words in ((_BECAUSE, _DESPITE, ("because of", "despite")),
+                                (_DESPITE, _BECAUSE, ("despite", "because of"))):
+        if said.search(claim) and not said.search(sentence) and stated.search(sentence):
+            if len(_cause_stems(said, claim) & _cause_stems(stated, sentence)) >= least_shared:
+                return f"cause: the claim says {words[0]} what the passage says {words[1]}"
+    return None
+
+
+_ONLY = re.compile(r"\b(?:the only|the sole|de enige|het enige|als enige|als enigen)\b", re.IGNORECASE)
+
+
+def _directions(text: str) -> set[int]:
+    words = _direction_tokens(text)
+    return {_signed_direction(words, i) for i in range(len(words))} - {0}
+
+
+def exclusive_clash(claim: str, sentences: Sequence[str], parties: Sequence[str]) -> str | None:
+    """"Apple was the only tech giant whose value rose" where a sentence lists Apple with
+    another party moving the same way ("andere techreuzen, zoals Apple en Meta, hun waarde
+    stijgen")."""
+    claimed = _directions(claim)
+    if not _ONLY.search(claim) or len(claimed) != 1:
+        return None
+    for party in parties:
+        for sentence in sentences:
+            beside = re.search(
+                rf"\b{re.escape(party)}\s*(?:,|\ben\b|\band\b|&)\s*(?P<after>[A-Z][\w-]+)"
+                rf"|\b(?P<before>[A-Z][\w-]+)\s*(?:,|\ben\b|\band\b|&)\s*{re.escape(party)}\b",
+                sentence,
+            )
+            other = beside and (beside.group("after") or beside.group("before"))
+            if other and fold(other) not in FUNCTION_WORDS and other not in claim and claimed <= _directions(sentence):
+                return f"only: the passage names {other} beside {party}"
+    return None
 
 
 def negated_opposite(negated: str, plain: str, scope: int = 8) -> bool:
