@@ -564,9 +564,9 @@ def portfolio_clash(claim: str, passages: str) -> str | None:
 def stated_portfolio(name: str, claim: str, passages: str) -> bool:
     """Whether a capitalised name of the claim is only a minister's portfolio the passages give
     too: "Science" in "Industry and Science Minister" for "minister van ... Wetenschappen"."""
-    claimed = {m.span() for m in _MINISTER.finditer(claim)}
-    in_portfolio = any(start <= claim.find(name) < end for start, end in claimed) and all(fold(word) in _PORTFOLIO_CONCEPT or fold(word) in FUNCTION_WORDS for word in name.split())
-    return in_portfolio and all(
-        _PORTFOLIO_CONCEPT.get(fold(word)) in _portfolios(passages)
-        for word in name.split() if fold(word) in _PORTFOLIO_CONCEPT
-    )
+    at = claim.find(name)
+    if not any(m.start() <= at < m.end() for m in _MINISTER.finditer(claim)):
+        return False
+    words = [fold(word) for word in name.split()]
+    stated = _portfolios(passages)
+    return all(w in FUNCTION_WORDS or _PORTFOLIO_CONCEPT.get(w, "") in stated for w in words)
