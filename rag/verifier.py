@@ -409,9 +409,8 @@ class SignalVerifier(Verifier):
 
 def _located(text: str, place: str) -> bool:
     """Whether `place` is where something is, comes from or goes to: "in Singapore", "uit China"."""
-    return bool(re.search(
-        rf"\b(?:in|via|uit|vanuit|naar|from|to|into|through|out of)\s+(?:(?:de|het|the)\s+)?{re.escape(place)}", text
-    ))
+    preposition = r"\b(?i:in|via|uit|vanuit|naar|from|to|into|through|out of)\s+(?i:(?:de|het|the)\s+)?"
+    return bool(re.search(preposition + re.escape(place), text))
 
 
 def _qualifies_any(nouns: set[str], qualified: set[str]) -> bool:
