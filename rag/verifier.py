@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Literal, Sequence
+from typing import Callable, Collection, Literal, Sequence
 
 import numpy as np
 
@@ -32,16 +32,17 @@ from rag.rules.names import (
     QUOTE_MARK, ROLE_WORDS, amount_owner_clash, binding_clash, claim_parties, compared_amounts,
     copula_subject, implicit_name, is_added, is_party, merge_adjacent_names, near_speech, place_modifiers,
     place_swap_clash, portfolio_clash, qualifies_same, respective_clash, role_clash, sentence_names,
-    speech_content, stated_portfolio, title_qualifier_clash,
+    speech_content, stated_portfolio, title_qualifier_clash, mid_sentence_names,
 )
 from rag.rules.numbers import (
-    bounded_record_clash, digits, fraction_clash, fraction_percents, fraction_totals, other_weekday,
-    qualifier_clash, rank_clash, rounded, same_values, spelled_dates,
+    bounded, bounded_record_clash, digits, fraction_clash, fraction_percents, fraction_totals,
+    other_weekday, qualifier_clash, rank_clash, rounded, same_values, spelled_dates,
 )
 from rag.rules.relations import (
     antonym_clash, concession_clash, denied_statement_clash, direction_clash, exclusive_clash,
-    first_direction, first_direction_clash, negated_opposite, negation_held_elsewhere, parity_clash,
-    negation_scope_clash, order_clash, quantifier_clash, sequence_clash, subject_direction_clash,
+    first_direction, first_direction_clash, negated_opposite, negation_held_elsewhere, negation_touches,
+    parity_clash, negation_scope_clash, order_clash, quantifier_clash, sequence_clash,
+    subject_direction_clash,
 )
 
 
@@ -134,6 +135,7 @@ class SignalVerifier(Verifier):
         local = Evidence.of([window])
         terms = key_terms(text)
         subject = terms.names[0] if terms.names else ""  # the claim's first name: who it is about
+        known = mid_sentence_names(units)
 
         def contradicted(reason: str) -> Verdict:
             return Verdict("contradicted", round(min(1.0, top), 4), reason)
@@ -174,7 +176,7 @@ class SignalVerifier(Verifier):
             if scoped:
                 return scoped
             if (not is_negated(claim) and not ABSENCE.search(claim)
-                    and any(is_negated(s) and not negated_opposite(s, claim) for s in close)):
+                    and any(is_negated(s) and not negated_opposite(s, claim) and negation_touches(s, claim) for s in close)):
                 return "negation: the passage is negative, the claim is not"
             # The denial may stand in another passage given: "De dagen nadien volgde niet echt
             # een noemenswaardig herstel" beside the passage on the fall itself.
@@ -202,7 +204,7 @@ class SignalVerifier(Verifier):
         missing = absent(everything)
         if missing:
             kind, term = missing[0]
-            rivals = [self._rival(k, t, text, window, local, best.text, subject) for k, t in missing]
+            rivals = [self._rival(k, t, text, window, local, best.text, subject, known) for k, t in missing]
             rival = rivals[0]
             # One changed element with a rival in its place is a substitution; more missing
             # terms mean the claim talks about something the passages do not cover.
@@ -233,6 +235,7 @@ class SignalVerifier(Verifier):
             clash = (
                 (opposite_meaning() or sequence_clash(text, best.text) if only_names and not added else None)
                 or (amount_owner_clash(text, units, terms) if only_names else None)
+                or (self._other_speaker(text, units, best, terms, everything, unnamed=True) if only_names else None)
             )
             if clash:
                 return contradicted(f"{clash} ({kind} {term} is not in the passages)")
@@ -258,7 +261,7 @@ class SignalVerifier(Verifier):
             displaced = absent(wide)
             if len(displaced) == 1 and (displaced[0][0] != "name" or displaced[0][1].split()[0] == subject):
                 kind, term = displaced[0]
-                rival = self._rival(kind, term, text, window, local, best.text, subject)
+                rival = self._rival(kind, term, text, window, local, best.text, subject, known)
                 if rival:
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
             swap = (
@@ -276,30 +279,8 @@ class SignalVerifier(Verifier):
             if swap:
                 return contradicted(swap)
 
-        if SPEECH.search(text):
-            # The speaker is named in the quoting sentence or the one before it; the quoting
-            # sentence is the one closest to what is said (the quote, or the words after the
-            # speech verb), not to the speaker's description.
-            said = speech_content(text)
-            quoted = best if said == text else units[int(np.argmax(self._similarities(said, [u.text for u in units])))]
-            quoting = " ".join(
-                u.text for u in units if u.passage == quoted.passage and 0 <= quoted.sentence - u.sentence <= 1
-            )
-            said_by = Evidence.of([quoting])
-            people = merge_adjacent_names(text, [("name", n) for n in terms.names])
-            speakers = [
-                n for _, n in people
-                if near_speech(text, n)
-                and not is_place(n)
-                and everything.has_name(n.split()[-1])
-                and not any(said_by.has_name(part) for part in n.split())
-            ]
-            if speakers and on_topic:
-                claimed = Evidence.of([text])
-                nearest_first = [*reversed(key_terms(quoted.text).names), *reversed(key_terms(quoting).names)]
-                rival = next((n for n in nearest_first if is_party(n) and not claimed.has_name(n)), None)
-                if rival:
-                    return contradicted(f"{rival}, not {speakers[0]}, said it in the passage")
+        if on_topic and (speaker := self._other_speaker(text, units, best, terms, everything)):
+            return contradicted(speaker)
 
         if on_topic:
             clash = statement_clash()
@@ -314,6 +295,42 @@ class SignalVerifier(Verifier):
             return Verdict("not_enough_info", 0.6, "the judge model does not find it in the passages")
         return Verdict("supported", round(min(1.0, top), 4), None)
 
+    def _other_speaker(
+        self, text: str, units: Sequence[PassageSentence], best: PassageSentence, terms: KeyTerms,
+        everything: Evidence, unnamed: bool = False,
+    ) -> str | None:
+        """The claim gives what is said to someone the passage does not make its speaker.
+        The speaker is named in the quoting sentence or the one before it; the quoting sentence
+        is the one closest to what is said (the quote, or the words after the speech verb), not
+        to the speaker's description. `unnamed`: the claim's speaker is a person the passages
+        never name ("Nvidia founder Jensen Huang called R1 impressive" for Sam Altman's words)."""
+        if not SPEECH.search(text):
+            return None
+        said = speech_content(text)
+        closeness = self._similarities(said, [u.text for u in units])
+        quoted = best if said == text else units[int(np.argmax(closeness))]
+        if unnamed and (float(max(closeness)) < self.min_similarity or not SPEECH.search(quoted.text)):
+            return None  # a speaker the passages never name is wrong only for words they quote
+        quoting = " ".join(
+            u.text for u in units if u.passage == quoted.passage and 0 <= quoted.sentence - u.sentence <= 1
+        )
+        said_by = Evidence.of([quoting])
+        people = merge_adjacent_names(text, [("name", n) for n in terms.names])
+        speakers = [
+            n for _, n in people
+            if near_speech(text, n)
+            and not is_place(n)
+            and everything.has_name(n.split()[-1]) != unnamed
+            and not any(said_by.has_name(part) for part in n.split())
+            and (not unnamed or len(n.split()) >= 2)  # a person's full name, not a company
+        ]
+        if not speakers:
+            return None
+        claimed = Evidence.of([text])
+        nearest_first = [*reversed(key_terms(quoted.text).names), *reversed(key_terms(quoting).names)]
+        rival = next((n for n in nearest_first if is_party(n) and not claimed.has_name(n)), None)
+        return f"{rival}, not {speakers[0]}, said it in the passage" if rival else None
+
     def _similarities(self, text: str, units: Sequence[str]) -> np.ndarray:
         if not units:
             return np.zeros(0)
@@ -326,6 +343,7 @@ class SignalVerifier(Verifier):
             | fraction_totals(text, evidence.text)
             | same_values(text, evidence.text)
             | rounded(text, evidence.text)
+            | bounded(text, evidence.text)
         )
         missing = [("number", n) for n in terms.numbers if n not in evidence.numbers and n not in restated]
         # A weekday is the article's context ("maandag" in a report from that Monday) when the
@@ -342,10 +360,12 @@ class SignalVerifier(Verifier):
 
     @staticmethod
     def _rival(
-        kind: str, term: str, claim: str, window: str, local: Evidence, best_sentence: str, subject: str
+        kind: str, term: str, claim: str, window: str, local: Evidence, best_sentence: str, subject: str,
+        known: Collection[str] = frozenset(),
     ) -> str | None:
         """A term of the same kind in the best-matching passage window that the claim does
-        not contain: what the claim's term probably replaced."""
+        not contain: what the claim's term probably replaced. `known`: folded words the
+        passages use as names, so a sentence's first word may be one ("Meta-oprichter ...")."""
         nearest_first: list[str] | None = None
         whole_window = window
         if kind == "name":
@@ -357,11 +377,11 @@ class SignalVerifier(Verifier):
                 before = window[: window.find(best_sentence)] if _PRONOUN_START.match(best_sentence) else ""
                 previous = split_sentences(before, detect_language(before))[-1:] if before.strip() else []
                 people = [
-                    n.split()[-1] for s in previous for n in reversed(join_adjacent_names(s, sentence_names(s)))
+                    n.split()[-1] for s in previous for n in reversed(join_adjacent_names(s, sentence_names(s, known)))
                     if len(n.split()) >= 2
                 ]
                 window = best_sentence
-                nearest_first = sentence_names(best_sentence) + people
+                nearest_first = sentence_names(best_sentence, known) + people
             local = Evidence.of([window])
         if kind == "number":
             claim_kinds = number_kinds(claim)
@@ -379,7 +399,7 @@ class SignalVerifier(Verifier):
         # "Amerikaanse chips"), not for one elsewhere in the sentence.
         qualified: set[str] = set()
         stated: dict[str, set[str]] = {}
-        candidates = nearest_first if nearest_first is not None else sentence_names(window)
+        candidates = nearest_first if nearest_first is not None else sentence_names(window, known)
         if place:
             # What the place qualifies: its noun, and the subject when a copula comes before
             # ("The Stargate project ... is a Chinese initiative").

@@ -855,3 +855,69 @@ def test_a_chief_scientist_is_no_ceo(verifier):
     passage = "Sam Altman, de CEO van OpenAI, prees zijn nieuwe Chinese concurrent."
     verdict = verifier.verify("Sam Altman, OpenAI's chief scientist, prees zijn nieuwe Chinese concurrent.", [passage])
     assert verdict.label == "contradicted" and verdict.reason == "role: the passage makes Sam Altman CEO of OpenAI, not scientist"
+
+
+def test_a_negation_beside_words_the_claim_lacks_is_no_contradiction(verifier):
+    passage = (
+        "Het model van DeepSeek werd ontwikkeld zonder Nvidia's geavanceerde H100-chips. "
+        "Dat ondermijnt het narratief dat enorme kapitaalinvesteringen essentieel zijn voor innovatie."
+    )
+    claim = "Dat zet het narratief onder druk dat enorme kapitaalinvesteringen essentieel zijn voor innovatie."
+    assert label(verifier, claim, [passage]) != "contradicted"
+    claim = "Het model van DeepSeek werd ontwikkeld met Nvidia's geavanceerde H100-chips."
+    assert label(verifier, claim, [passage]) == "contradicted"  # the negated words are the claim's own
+
+
+def test_a_day_of_the_month_anchors_no_direction_and_a_denied_recovery_is_one_in_any_form(verifier):
+    passage = "Nvidia zag op 27 januari 589 miljard dollar verdampen. De dagen nadien volgde niet echt een noemenswaardig herstel."
+    claim = "Na het verlies van 589 miljard dollar op 27 januari herstelde Nvidia de dagen daarna nauwelijks."
+    assert label(verifier, claim, [passage]) != "contradicted"
+    verdict = verifier.verify("De dagen na 27 januari herstelde Nvidia zich noemenswaardig.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason.startswith("negation: the passage")
+    # "herstelde" is the "herstel" the passage denies (one stem), in any passage given.
+    passages = ["Nvidia zag op 27 januari 589 miljard dollar verdampen.", "De dagen nadien volgde niet echt een noemenswaardig herstel."]
+    verdict = verifier.verify("Nvidia zag op 27 januari 589 miljard dollar verdampen en herstelde zich noemenswaardig.", passages)
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "negation: the passage says niet … noemenswaardig herstel, the claim does not negate it"
+
+
+def test_also_after_a_long_name_adds_a_party(verifier):
+    passage = "De S&P 500-index sloot 1,5 procent lager, terwijl de Nasdaq volgens Bloomberg 3 procent daalde."
+    verdict = verifier.verify("De Dow Jones Industrial Average sloot ook lager.", [passage])
+    assert verdict.label == "not_enough_info" and verdict.reason == "name Dow Jones Industrial Average not in the passages"
+
+
+def test_a_bound_on_an_amount_holds_for_the_values_beyond_it(verifier):
+    passage = "Jensen Huang verloor maandag 20,1 miljard dollar, wat neerkomt op een vijfde van zijn vermogen."
+    assert label(verifier, "Jensen Huang verloor maandag meer dan tien miljard dollar.", [passage]) == "supported"
+    verdict = verifier.verify("Jensen Huang verloor maandag meer dan 30 miljard dollar.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "number 30 where the passage says 20.1"
+    # A bound on a plain number is not met by whatever larger number the passage has.
+    verdict = verifier.verify("Jensen Huang verloor maandag 20,1 miljard dollar, na meer dan 10 jaar aan de top.", [passage])
+    assert verdict.label == "not_enough_info" and verdict.reason == "number 10 not in the passages"
+
+
+def test_a_name_opening_a_sentence_is_a_rival_when_the_passages_use_it_mid_sentence(verifier):
+    passage = (
+        "Meta-oprichter Mark Zuckerberg zag zijn fortuin toenemen met 4,3 miljard dollar. "
+        "Dat kwam doordat het aandeel van Meta sterk herstelde."
+    )
+    claim = "Mark Zuckerberg zag zijn fortuin toenemen met 4,3 miljard dollar doordat het aandeel van Amazon sterk herstelde."
+    verdict = verifier.verify(claim, [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "name Amazon where the passage says Meta"
+
+
+def test_a_role_with_its_field_before_aan_binds_the_person(verifier):
+    passage = (
+        "Eerder plaatste Stijn Viaene bij Trends vraagtekens bij het opensourcelabel. "
+        "Viaene is professor digitale transformatie aan Vlerick Business School."
+    )
+    verdict = verifier.verify("Stijn Viaene, journalist bij Trends, plaatste vraagtekens bij het opensourcelabel.", [passage])
+    assert verdict.label == "contradicted"
+    assert verdict.reason == "role: the passage makes Stijn Viaene professor of Vlerick Business School, not journalist of Trends"
+
+
+def test_a_quote_given_to_someone_the_passages_never_name_is_a_contradiction(verifier):
+    passage = "Sam Altman, de CEO van OpenAI, prees zijn concurrent. “R1 is een indrukwekkend model voor die prijs”, stelde hij op X."
+    verdict = verifier.verify("“R1 is een indrukwekkend model voor die prijs”, stelde Jensen Huang op X.", [passage])
+    assert verdict.label == "contradicted" and "not Jensen Huang, said it in the passage" in verdict.reason

@@ -63,6 +63,7 @@ def without_non_negating(text: str) -> str:
     text = _NONE_EVER_MORE.sub(lambda m: " " + m.group(0).split(None, 1)[1], text)
     return _RECORD_NEGATOR.sub(" ", text) if _RECORD_SINCE.search(text) else text
 
+
 _UP_WORDS = frozenset(
     "steeg stegen gestegen stijgt stijgen stijging hoger won wonnen gewonnen wint winnen winst "
     "groeide groeiden groei gegroeid groeit toename toegenomen opgeveerd herstelde herstel "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Sequence
+from typing import Collection, Sequence
 
 from rag.citations import (
     Evidence, FUNCTION_WORDS, KeyTerms, NUMBER, PLACE_PATTERNS, ROLES, WORD, amounts, fold, is_place,
@@ -61,14 +61,15 @@ _ADDITIVE = frozenset({"ook", "eveneens", "evenmin", "also", "too", "likewise"})
 
 
 def is_added(claim: str, name: str, reach: int = 3) -> bool:
-    """Whether "ook" or "also" stands within `reach` words of `name`: "ook Intel", "Japanese
-    chip stocks also fell" add a party to the passages' ones."""
+    """Whether "ook" or "also" stands within `reach` words of `name`'s first or last word:
+    "ook Intel", "Japanese chip stocks also fell", "The Dow Jones Industrial Average also
+    closed lower" add a party to the passages' ones."""
     words = [fold(w) for w in WORD.findall(claim) if fold(w) != "s"]  # not the "s" of "Microsoft's"
-    first = fold(name.split()[0])
+    ends = {fold(name.split()[0]), fold(name.split()[-1])}
     if words[:1] and words[0] in _ADDITIVE:
         return True  # "Ook het aandeel van AMD ...": the whole statement adds to the passages'
     return any(
-        w == first and any(v in _ADDITIVE for v in words[max(0, i - reach) : i + reach + 1])
+        w in ends and any(v in _ADDITIVE for v in words[max(0, i - reach) : i + reach + 1])
         for i, w in enumerate(words)
     )
 
@@ -128,9 +129,12 @@ def near_speech(claim: str, name: str, reach: int = 4) -> bool:
     )
 
 
-def sentence_names(text: str) -> list[str]:
-    """Names of a text, sentence by sentence, so sentence openers do not count as names."""
-    found = (name for sentence in split_sentences(text, detect_language(text)) for name in key_terms(sentence).names)
+def sentence_names(text: str, known: Collection[str] = frozenset()) -> list[str]:
+    """Names of a text, sentence by sentence, so sentence openers do not count as names,
+    unless `known` (folded words the passages use as names) holds them: "Meta-oprichter ..."."""
+    found = (
+        name for sentence in split_sentences(text, detect_language(text)) for name in names_in(sentence, known)
+    )
     return list(dict.fromkeys(found))
 
 
@@ -348,12 +352,12 @@ _PERSON = r"[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*"
 _COMPANY = r"[A-Z][\w.&]*[\w&]"
 _ORGANISATION = rf"{_COMPANY}(?:\s+{_COMPANY})*"  # after "van", "bij", "at": "La Financière"
 # (company, role, person): "Oracle-oprichter Larry Ellison", "Dell founder Michael Dell",
-# "Sam Altman, de CEO van OpenAI", "Sam Altman, OpenAI's chief executive", "topman Sam
-# Altman van OpenAI".
+# "Sam Altman, de CEO van OpenAI", "Viaene is professor digitale transformatie aan Vlerick
+# Business School", "Sam Altman, OpenAI's chief executive", "topman Sam Altman van OpenAI".
 _ROLE_BINDINGS = tuple(re.compile(pattern) for pattern in (
     rf"\b(?P<company>{_COMPANY})(?:-|\s+)(?i:(?P<role>{_ROLE_WORD}))\s+(?P<person>{_PERSON})",
     rf"\b(?P<person>{_PERSON})(?:,|\s+(?:is|was|wordt|werd))\s+(?i:(?:de|het|the|a|an|een)\s+)?(?:[a-z]+\s+)?"
-    rf"(?i:(?P<role>{_ROLE_WORD}))\s+(?i:van|of|bij|at)\s+(?P<company>{_ORGANISATION})",
+    rf"(?i:(?P<role>{_ROLE_WORD}))(?:\s+[a-z]+){{0,2}}?\s+(?i:van|of|bij|at|aan)\s+(?P<company>{_ORGANISATION})",
     rf"\b(?P<person>{_PERSON}),\s+(?P<company>{_COMPANY})['’]s\s+(?i:(?P<role>{_ROLE_WORD}))\b",
     rf"\b(?i:(?P<role>{_ROLE_WORD}))\s+(?P<person>{_PERSON})\s+(?i:van|of|bij|at)\s+(?P<company>{_ORGANISATION})",
 ))
@@ -442,7 +446,7 @@ def claim_parties(claim: str, units: Sequence[PassageSentence], terms: KeyTerms)
     ...", or one the passages use as a name ("Apple leed ...")."""
     opening = _POSSESSIVE_START.match(claim) or _OPENING_WORD.match(claim)
     first = opening.group(1) if opening else None
-    if first and not _POSSESSIVE_START.match(claim) and fold(first) not in _used_as_names(units):
+    if first and not _POSSESSIVE_START.match(claim) and fold(first) not in used_as_names(units):
         first = None
     return [n for n in dict.fromkeys((*([first] if first else []), *terms.names)) if is_party(n)]
 
@@ -479,7 +483,7 @@ def amount_owner_clash(claim: str, units: Sequence[PassageSentence], terms: KeyT
             continue
         texts, position = holders[0]
         context = " ".join(texts)
-        others = [n for n in names_in(context, _used_as_names(units)) if is_party(n)]
+        others = [n for n in names_in(context, used_as_names(units)) if is_party(n)]
         stated = _owner(word_tokens(context), position, others) or next(iter(others), None)
         # Outside a list, the passage's owner named elsewhere in the claim may be its owner
         # there too ("Apple, the company run by Tim Cook, gained 3 percent").
@@ -489,11 +493,17 @@ def amount_owner_clash(claim: str, units: Sequence[PassageSentence], terms: KeyT
     return None
 
 
-def _used_as_names(units: Sequence[PassageSentence]) -> set[str]:
+def mid_sentence_names(units: Sequence[PassageSentence]) -> set[str]:
+    """Folded words the passages use as names mid-sentence: "Meta" in "het aandeel van Meta"
+    makes the "Meta" of "Meta-oprichter ..." at a sentence's start a name too."""
+    return {fold(n) for u in units for n in key_terms(u.text).names}
+
+
+def used_as_names(units: Sequence[PassageSentence]) -> set[str]:
     """Folded words the passages use as names mid-sentence, and capitalised words they never
     write in lower case that are no common words: a sentence starting with one ("Nvidia
     heeft ...") names it."""
-    words = {fold(n) for u in units for n in key_terms(u.text).names}
+    words = mid_sentence_names(units)
     lower = {w for u in units for w in WORD.findall(u.text) if w.islower()}
     return words | {
         fold(w) for u in units for w in WORD.findall(u.text)

@@ -72,6 +72,8 @@ def qualifier_clash(claim: str, passages: str) -> str | None:
         if stated.get(number) and stated[number] != side:
             return f"the claim puts {number} {side}, the passage {stated[number]}"
     return None
+
+
 _WEEKDAY_WORDS = "|".join(w for pair in WEEKDAYS for w in pair)
 _RELATIVE_WEEKDAY = re.compile(
     rf"\b(?:(?:{_WEEKDAY_WORDS})\s+(?:before|after|ervoor|daarvoor|erna|daarna|voordien)|"
@@ -153,6 +155,40 @@ def rounded(claim: str, passages: str) -> set[str]:
         for number, side in _qualifiers(claim).items()
         for kind, value in claimed.get(number, ())
         if any(kind == stated_kind and _rounds(value, stated_value, side) for stated_kind, stated_value in stated)
+    }
+
+
+# Words that make a number a bound, not a rounding: "meer dan tien miljard" holds for 20,1 miljard.
+_BOUND = re.compile(
+    r"\b(?:(?P<above>meer dan|more than|at least|minstens|minimaal|upwards of)|"
+    r"(?P<below>minder dan|less than|fewer than|hooguit|at most))\s+(?:[$€£]\s?)?(?P<number>\d+(?:[.,]\d+)*)",
+    re.IGNORECASE,
+)
+
+
+def bounded(claim: str, passages: str) -> set[str]:
+    """The claim's bounds on an amount or percentage ("meer dan tien miljard dollar") that a
+    value of the same kind in the passages meets: a number they state plainly, or bound the same way ("meer dan 3 procent"
+    meets "more than 2 percent", not "more than 5")."""
+    sides = {normalise_number(m.group("number")): "above" if m.group("above") else "below"
+             for m in _BOUND.finditer(claim)}
+    if not sides:
+        return set()
+    qualified = _qualifiers(passages)
+    stated = [
+        (kind, value, qualified.get(number))
+        for number, pairs in _valued(passages).items() for kind, value in pairs
+    ]
+    claimed = _valued(claim)
+    return {
+        number
+        for number, side in sides.items()
+        for kind, value in claimed.get(number, ())
+        if kind in ("amount", "percent") and any(
+            kind == stated_kind and stated_side in (None, side)
+            and (stated_value > value if side == "above" else stated_value < value)
+            for stated_kind, stated_value, stated_side in stated
+        )
     }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Collection, Sequence
 
-from rag.citations import FUNCTION_WORDS, amounts, fold, key_terms, name_matches
+from rag.citations import FUNCTION_WORDS, MONTHS, amounts, fold, key_terms, name_matches
 from rag.rules.lexicon import (
     ABSENCE, CONTRACTED_NOT, NEGATORS, PARTICLES, folded_words, is_negated, without_non_negating,
     word_direction, word_stem, word_tokens,
@@ -202,7 +202,7 @@ def denied_statement_clash(claim: str, windows: Sequence[str], reach: int = 4) -
     claim's opposite."""
     if is_negated(claim) or ABSENCE.search(claim):
         return None
-    claim_tokens = set(word_tokens(without_non_negating(claim)))
+    claim_stems = {word_stem(t) for t in word_tokens(without_non_negating(claim))}  # "herstelde" for "herstel"
     for window in windows:
         if negated_opposite(window, claim):
             continue
@@ -210,10 +210,23 @@ def denied_statement_clash(claim: str, windows: Sequence[str], reach: int = 4) -
         for i, token in enumerate(window_tokens):
             if token not in PARTICLES:
                 continue
-            found = list(dict.fromkeys(t for t in _scoped_words(window_tokens, i, 0, reach) if t in claim_tokens))
+            scoped = _scoped_words(window_tokens, i, 0, reach)
+            found = list(dict.fromkeys(t for t in scoped if word_stem(t) in claim_stems))
             if len(found) >= 2:
                 return f"negation: the passage says {token} … {' '.join(found)}, the claim does not negate it"
     return None
+
+
+def negation_touches(sentence: str, claim: str, before: int = 2, after: int = 4) -> bool:
+    """Whether the claim holds a word the sentence's negation stands beside: "ontwikkeld
+    zonder Nvidia's H100-chips" touches a claim about the chips, not one about the
+    Silicon Valley narrative the next sentence gives (stems, so across languages too)."""
+    tokens = word_tokens(without_non_negating(sentence))
+    at = [i for i, t in enumerate(tokens) if t in NEGATORS]
+    if not at:
+        return True  # a contracted negation ("n't"): no scope to read
+    claimed = {word_stem(t) for t in word_tokens(claim)}
+    return any(word_stem(w) in claimed for i in at for w in _scoped_words(tokens, i, before, after))
 
 
 def negation_held_elsewhere(claim: str, sentences: Sequence[str], reach: int = 3) -> bool:
@@ -230,12 +243,17 @@ def negation_held_elsewhere(claim: str, sentences: Sequence[str], reach: int = 3
     )
 
 
+_MONTH_WORDS = frozenset(name for month in MONTHS for name in month)
+
+
 def direction_clash(claim: str, sentence: str, names: Sequence[str]) -> str | None:
     """The claim says something rose where the sentence says it fell, or the reverse.
     With names in both, each name's nearest direction word is compared; otherwise the
     sentence must have a single direction opposite to the claim's single direction."""
     claim_words, sentence_words = _direction_tokens(claim), _direction_tokens(sentence)
-    for number in dict.fromkeys(w for w in claim_words if w[0].isdigit()):
+    # Amounts anchor directions; a day of the month ("op 27 januari herstelde") does not.
+    days = {w for w, after in zip(claim_words, claim_words[1:]) if after in _MONTH_WORDS}
+    for number in dict.fromkeys(w for w in claim_words if w[0].isdigit() and w not in days):
         in_claim = _nearest_direction(claim_words, number)
         in_sentence = _nearest_direction(sentence_words, number)
         if in_claim and in_sentence and in_claim[1] != in_sentence[1]:
