@@ -41,7 +41,7 @@ from rag.rules.numbers import (
 from rag.rules.relations import (
     antonym_clash, concession_clash, denied_statement_clash, direction_clash, exclusive_clash,
     first_direction, first_direction_clash, negated_opposite, negation_held_elsewhere, negation_touches,
-    parity_clash, negation_scope_clash, order_clash, quantifier_clash, sequence_clash,
+    parity_clash, negation_scope_clash, open_question, order_clash, quantifier_clash, sequence_clash,
     subject_direction_clash,
 )
 
@@ -286,6 +286,8 @@ class SignalVerifier(Verifier):
             clash = statement_clash()
             if clash:
                 return contradicted(clash)
+            if asked := open_question(text, best.text):
+                return not_enough(asked)
 
         # A comparison on the passages' topic that their amounts bear out is supported however
         # it is worded ("lost less money than", "several times larger than").

@@ -921,3 +921,14 @@ def test_a_quote_given_to_someone_the_passages_never_name_is_a_contradiction(ver
     passage = "Sam Altman, de CEO van OpenAI, prees zijn concurrent. “R1 is een indrukwekkend model voor die prijs”, stelde hij op X."
     verdict = verifier.verify("“R1 is een indrukwekkend model voor die prijs”, stelde Jensen Huang op X.", [passage])
     assert verdict.label == "contradicted" and "not Jensen Huang, said it in the passage" in verdict.reason
+
+
+def test_what_the_passage_only_asks_is_not_stated(verifier):
+    passage = "Veel vragen blijven nog onbeantwoord, met name welke dataset er gebruikt werd en of het auteursrecht is nageleefd."
+    verdict = verifier.verify("Bij het trainen werd het auteursrecht nageleefd en werd een bekende dataset gebruikt.", [passage])
+    assert verdict.label != "supported"
+    verdict = verifier.verify("Er werd een dataset gebruikt waarbij het auteursrecht is nageleefd.", [passage])
+    assert verdict.label == "not_enough_info" and verdict.reason.startswith("open question: the passage asks welke")
+    # A claim that keeps the doubt is not told it states what is asked.
+    verdict = verifier.verify("Het blijft onbeantwoord welke dataset er gebruikt werd en of het auteursrecht is nageleefd.", [passage])
+    assert not (verdict.reason or "").startswith("open question")

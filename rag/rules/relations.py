@@ -217,6 +217,36 @@ def denied_statement_clash(claim: str, windows: Sequence[str], reach: int = 4) -
     return None
 
 
+# "Veel vragen blijven onbeantwoord, met name ... of het auteursrecht is nageleefd": what
+# follows the question word is asked, not stated.
+_OPEN_QUESTION = re.compile(
+    r"\b(?:vragen?|vraagtekens|onbeantwoord\w*|onduidelijk\w*|onzeker\w*|unclear|uncertain|unanswered|"
+    r"questions?|unknown|onbekend)\b[^.;?]*?\b(?P<asked>(?:of|whether|welke|which|wie|who|hoe|how)\b"
+    r"(?:(?!,\s*(?:maar|but)\b)[^.;?])*)",
+    re.IGNORECASE,
+)
+_UNSURE = re.compile(
+    r"\b(?:of|whether|onduidelijk\w*|unclear|onbekend|unknown|vraag\w*|question\w*|onbeantwoord\w*|"
+    r"unanswered|misschien|mogelijk|perhaps|possibly|may|might|zou|would|could|kan|kunnen)\b",
+    re.IGNORECASE,
+)
+
+
+def open_question(claim: str, sentence: str) -> str | None:
+    """The claim states what the sentence only asks: "Deepseek heeft het auteursrecht
+    geschonden" where it says "vragen blijven onbeantwoord, met name ... of het auteursrecht
+    is nageleefd". A claim that keeps the doubt is left alone."""
+    if _UNSURE.search(claim):
+        return None
+    claimed = {word_stem(t) for t in word_tokens(claim) if len(t) >= 4 and t not in FUNCTION_WORDS}
+    for m in _OPEN_QUESTION.finditer(sentence):
+        asked = [t for t in word_tokens(m.group("asked")) if len(t) >= 6 and t not in FUNCTION_WORDS]
+        shared = list(dict.fromkeys(t for t in asked if word_stem(t) in claimed))
+        if shared:
+            return f"open question: the passage asks {m.group('asked').split()[0]} … {' '.join(shared)}"
+    return None
+
+
 def negation_touches(sentence: str, claim: str, before: int = 2, after: int = 4) -> bool:
     """Whether the claim holds a word the sentence's negation stands beside: "ontwikkeld
     zonder Nvidia's H100-chips" touches a claim about the chips, not one about the
