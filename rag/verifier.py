@@ -30,9 +30,9 @@ from rag.language import detect_language
 from rag.rules.lexicon import ABSENCE, PassageSentence, SPEECH, avoids, is_negated, without_avoiding
 from rag.rules.names import (
     QUOTE_MARK, ROLE_WORDS, amount_owner_clash, binding_clash, claim_parties, compared_amounts,
-    copula_subject, implicit_name, is_added, is_party, merge_adjacent_names, near_speech, place_modifiers,
-    place_swap_clash, portfolio_clash, qualifies_same, respective_clash, role_clash, sentence_names,
-    speech_content, stated_portfolio, title_qualifier_clash, mid_sentence_names,
+    copula_subject, implicit_name, is_added, is_party, merge_adjacent_names, near_speech, office_clash,
+    place_modifiers, place_swap_clash, portfolio_clash, qualifies_same, respective_clash, role_clash,
+    sentence_names, speech_content, stated_portfolio, title_qualifier_clash, mid_sentence_names,
 )
 from rag.rules.numbers import (
     bounded, bounded_record_clash, digits, fraction_clash, fraction_percents, fraction_totals,
@@ -41,8 +41,8 @@ from rag.rules.numbers import (
 from rag.rules.relations import (
     antonym_clash, concession_clash, denied_statement_clash, direction_clash, exclusive_clash,
     first_direction, first_direction_clash, negated_opposite, negation_held_elsewhere, negation_touches,
-    parity_clash, negation_scope_clash, open_question, order_clash, quantifier_clash, sequence_clash,
-    subject_direction_clash,
+    parity_clash, negation_scope_clash, not_all_agrees, open_question, order_clash, quantifier_clash,
+    sequence_clash, subject_direction_clash,
 )
 
 
@@ -148,10 +148,13 @@ class SignalVerifier(Verifier):
             # Both saying which move came first settles the direction: "herstelde na een
             # vroege daling" has both moves, in that order.
             first_moves = first_direction(text), first_direction(best.text)
+            # "Not every stock fell" is no rise: when a passage has some move the other way, the
+            # fall it reports too does not contradict it.
+            some_not = not_all_agrees(text, [u.text for u in units])
             return (
                 (first_direction_clash(text, best.text, *first_moves) if all(first_moves)
-                 else direction_clash(text, best.text, terms.names))
-                or subject_direction_clash(text, best.text)
+                 else None if some_not else direction_clash(text, best.text, terms.names))
+                or (None if some_not else subject_direction_clash(text, best.text))
                 or antonym_clash(text, window)
                 or quantifier_clash(text, window)
             )
@@ -167,12 +170,14 @@ class SignalVerifier(Verifier):
                 claim, stated = without_avoiding(claim), without_avoiding(stated)
                 close = [without_avoiding(s) for s in close]
             opposite = negated_opposite(claim, stated)  # "niet groot" for "bescheiden"
+            # "Niet elke techreus zag zijn waarde dalen" is no negation a move the other way denies.
+            some_not = not_all_agrees(claim, [u.text for u in units])
             # As close a match as the best sentence, or another sentence of the passages, may
             # hold the negation (a summary's clauses).
             if (is_negated(claim) and not any(map(is_negated, (stated, *close))) and not opposite
-                    and not negation_held_elsewhere(claim, [u.text for u in units])):
+                    and not some_not and not negation_held_elsewhere(claim, [u.text for u in units])):
                 return "negation: the claim is negative, the passage is not"
-            scoped = None if opposite else negation_scope_clash(claim, stated)
+            scoped = None if opposite or some_not else negation_scope_clash(claim, stated)
             if scoped:
                 return scoped
             if (not is_negated(claim) and not ABSENCE.search(claim)
@@ -183,7 +188,7 @@ class SignalVerifier(Verifier):
             return denied_statement_clash(claim, (stated, *(u.text for u in units))) or opposite_meaning()
 
         role = (role_clash(text, everything.text) or title_qualifier_clash(text, everything.text)
-                or portfolio_clash(text, everything.text))
+                or portfolio_clash(text, everything.text) or office_clash(text, everything.text))
         if role and on_topic:
             return contradicted(role)
 

@@ -932,3 +932,28 @@ def test_what_the_passage_only_asks_is_not_stated(verifier):
     # A claim that keeps the doubt is not told it states what is asked.
     verdict = verifier.verify("Het blijft onbeantwoord welke dataset er gebruikt werd en of het auteursrecht is nageleefd.", [passage])
     assert not (verdict.reason or "").startswith("open question")
+
+
+def test_not_every_one_fell_agrees_with_some_rising(verifier):
+    passage = "De daling van Nvidia volgde op het nieuws. Tegelijk zagen andere techreuzen, zoals Apple en Meta, hun waarde stijgen."
+    assert label(verifier, "Tegelijk zagen niet alle andere techreuzen hun waarde dalen na het nieuws van Nvidia.", [passage]) == "supported"
+    assert label(verifier, "Tegelijk zagen alle techreuzen hun waarde dalen.", [passage]) == "contradicted"
+
+
+def test_never_before_is_a_record_not_a_negation(verifier):
+    passage = "Het aandeel verloor 589 miljard dollar aan waarde, een record in de Amerikaanse beursgeschiedenis."
+    claim = "Never before had a share lost 589 billion dollars in value in the American stock market history."
+    assert label(verifier, claim, [passage.replace("Het aandeel verloor 589 miljard dollar", "The share lost 589 billion dollars")]) == "supported"
+
+
+def test_another_office_for_the_same_person_is_a_contradiction(verifier):
+    passage = "De Australische minister van Industrie en Wetenschappen Ed Husic roept op voorzichtig te zijn met de app."
+    verdict = verifier.verify("De Australische premier Ed Husic roept op voorzichtig te zijn met de app.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "role: the passage makes Husic minister, not prime minister"
+    assert label(verifier, "De Australische minister Ed Husic roept op voorzichtig te zijn met de app.", [passage]) == "supported"
+
+
+def test_a_sole_role_given_to_someone_else_is_a_contradiction(verifier):
+    passage = "Sam Altman, de CEO van OpenAI, prees zijn nieuwe Chinese concurrent."
+    verdict = verifier.verify("OpenAI-CEO Elon Musk prees zijn nieuwe Chinese concurrent.", [passage])
+    assert verdict.label == "contradicted" and verdict.reason == "role: the passage makes Sam Altman CEO of OpenAI, not Elon Musk"

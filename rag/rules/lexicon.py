@@ -35,7 +35,7 @@ CONTRACTED_NOT = re.compile(r"n[’']t\b|\buit de weg\b|\bsteers? clear\b", re.I
 _NOT_NEGATING = re.compile(
     r"\b(?:net geen|bijna geen|nooit (?:eerder )?(?:gezien|vertoond)\w*|nooit eerder|niet minder dan|"
     r"niet alleen|niet onder voor|niet onderdoen|niet onderdoet|no less than|not only|"
-    r"never (?:before )?seen|not since|second to none)\b",
+    r"never (?:before )?seen|never before|not since|second to none)\b",
     re.IGNORECASE,
 )
 # A record said the other way round: "zo'n daling had het aandeel sinds maart 2020 niet meer

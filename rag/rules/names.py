@@ -363,6 +363,9 @@ _ROLE_BINDINGS = tuple(re.compile(pattern) for pattern in (
 ))
 
 
+_SOLE_ROLES = frozenset({"ceo", "chairman"})  # one holder per company at a time
+
+
 def _role_bindings(text: str) -> list[tuple[str, str, str]]:
     """Who holds which role at which company, as (company, role, person)."""
     found = []
@@ -383,6 +386,11 @@ def role_clash(claim: str, passages: str) -> str | None:
     stated = _role_bindings(passages)
     for company, role, person in _role_bindings(claim):
         theirs = [(c, r) for c, r, p in stated if name_matches(person.split()[-1], p.split()[-1])]
+        # A role one person holds at a company, given to someone else: "OpenAI CEO Elon Musk"
+        # where the passage says "Sam Altman, de CEO van OpenAI".
+        holders = [p for c, r, p in stated if r == role and role in _SOLE_ROLES and name_matches(company, c)]
+        if holders and not theirs:
+            return f"role: the passage makes {holders[0]} {_title(role)} of {company}, not {person}"
         if any(r == role and name_matches(company, c) for c, r in theirs):
             continue
         elsewhere = [c for c, r in theirs if r == role]
@@ -580,3 +588,28 @@ def stated_portfolio(name: str, claim: str, passages: str) -> bool:
     words = [fold(word) for word in name.split()]
     stated = _portfolios(passages)
     return all(w in FUNCTION_WORDS or _PORTFOLIO_CONCEPT.get(w, "") in stated for w in words)
+
+
+# Government offices: one person holds one of them in a passage ("premier Ed Husic" for
+# "minister van Industrie en Wetenschappen Ed Husic").
+_OFFICES = {"president": "president", "presidents": "president", "premier": "prime minister",
+            "prime minister": "prime minister", "minister": "minister", "ministers": "minister"}
+_OFFICE = re.compile(
+    r"(?i:\b(?P<office>" + "|".join(sorted(map(re.escape, _OFFICES), key=len, reverse=True)) + r"))"
+    rf"(?:\s+(?i:van|voor|of|for)\s+(?i:the\s+)?(?i:{_PORTFOLIO_LIST}))?\s+(?P<person>{_PERSON})"
+)
+
+
+def office_clash(claim: str, passages: str) -> str | None:
+    """Another office for the same person: "De Australische premier Ed Husic" where the
+    passage says "minister van Industrie en Wetenschappen Ed Husic"."""
+    stated = [(_OFFICES[m.group("office").lower()], m.group("person").split()[-1]) for m in _OFFICE.finditer(passages)]
+    for m in _OFFICE.finditer(claim):
+        office, person = _OFFICES[m.group("office").lower()], m.group("person").split()[-1]
+        theirs = {o for o, p in stated if name_matches(person, p)}
+        if theirs and office not in theirs and not _QUALIFIED_OFFICE.search(claim[max(0, m.start() - 12) : m.start()]):
+            return f"role: the passage makes {person} {min(theirs)}, not {office}"
+    return None
+
+
+_QUALIFIED_OFFICE = re.compile(r"(?i:\b(?:vice|deputy|former|ex|voormalig\w*|oud)[- ]?$)")

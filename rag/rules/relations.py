@@ -431,11 +431,23 @@ def antonym_clash(claim: str, sentence: str) -> str | None:
     return None
 
 
-_NOT_ALL = re.compile(r"\b(?:niet (?:alle|allemaal|iedereen)|not (?:all|every|everyone|everybody))\b", re.IGNORECASE)
+_NOT_ALL = re.compile(
+    r"\b(?:niet (?:alle|allemaal|iedereen|elk|elke|ieder|iedere)|not (?:all|every|everyone|everybody))\b", re.IGNORECASE
+)
 _ALL = re.compile(
     r"\b(?:alle|allemaal|iedereen|geen enkele|niemand|all|every|everyone|everybody|none|no one|nobody)\b",
     re.IGNORECASE,
 )
+
+
+def not_all_agrees(claim: str, sentences: Sequence[str]) -> bool:
+    """"Niet elk techaandeel ging onderuit" says some moved the other way: a sentence where
+    something did ("andere techreuzen, zoals Apple en Meta, hun waarde stijgen") agrees."""
+    said = _NOT_ALL.search(claim)
+    if not said:
+        return False
+    moved = {word_direction(w) for w in _direction_tokens(claim[said.end():])} - {0}
+    return len(moved) == 1 and any(-next(iter(moved)) in _directions(s) for s in sentences)
 
 
 def quantifier_clash(claim: str, sentence: str) -> str | None:
