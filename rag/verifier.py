@@ -36,7 +36,7 @@ from rag.rules.names import (
 )
 from rag.rules.numbers import (
     bounded, bounded_record_clash, digits, fraction_clash, fraction_percents, fraction_totals,
-    other_weekday, qualifier_clash, rank_clash, rounded, same_values, spelled_dates,
+    other_weekday, qualifier_clash, rank_clash, rounded, same_values, spelled_dates, summed,
 )
 from rag.rules.relations import (
     antonym_clash, concession_clash, denied_statement_clash, direction_clash, exclusive_clash,
@@ -180,8 +180,9 @@ class SignalVerifier(Verifier):
             scoped = None if opposite or some_not else negation_scope_clash(claim, stated)
             if scoped:
                 return scoped
+            denying = [s for s in close if is_negated(s) and not negated_opposite(s, claim)]
             if (not is_negated(claim) and not ABSENCE.search(claim)
-                    and any(is_negated(s) and not negated_opposite(s, claim) and negation_touches(s, claim) for s in close)):
+                    and any(negation_touches(s, claim) for s in denying)):
                 return "negation: the passage is negative, the claim is not"
             # The denial may stand in another passage given: "De dagen nadien volgde niet echt
             # een noemenswaardig herstel" beside the passage on the fall itself.
@@ -351,6 +352,7 @@ class SignalVerifier(Verifier):
             | same_values(text, evidence.text)
             | rounded(text, evidence.text)
             | bounded(text, evidence.text)
+            | summed(text, evidence.text)
         )
         missing = [("number", n) for n in terms.numbers if n not in evidence.numbers and n not in restated]
         # A weekday is the article's context ("maandag" in a report from that Monday) when the

@@ -957,3 +957,17 @@ def test_a_sole_role_given_to_someone_else_is_a_contradiction(verifier):
     passage = "Sam Altman, de CEO van OpenAI, prees zijn nieuwe Chinese concurrent."
     verdict = verifier.verify("OpenAI-CEO Elon Musk prees zijn nieuwe Chinese concurrent.", [passage])
     assert verdict.label == "contradicted" and verdict.reason == "role: the passage makes Sam Altman CEO of OpenAI, not Elon Musk"
+
+
+def test_a_ranges_start_has_its_ends_unit(verifier):
+    passage = "Meta kondigde onlangs aan dit jaar 60 tot 65 miljard dollar uit te geven aan AI-projecten."
+    claim = "Meta kondigde onlangs aan dit jaar tussen de 60.000 en 65.000 miljoen dollar uit te geven aan AI-projecten."
+    assert label(verifier, claim, [passage]) == "supported"
+
+
+def test_a_sum_the_claim_says_is_one_holds_for_the_passages_amounts_together(verifier):
+    passage = "Jensen Huang verloor 20,1 miljard dollar. Larry Ellison en Michael Dell zagen respectievelijk 22,6 miljard en 13 miljard dollar in rook opgaan."
+    claim = "Jensen Huang, Larry Ellison en Michael Dell zagen samen meer dan 55 miljard dollar in rook opgaan."
+    assert label(verifier, claim, [passage]) == "supported"
+    verdict = verifier.verify(claim.replace("meer dan 55", "meer dan 60"), [passage])
+    assert verdict.label != "supported"

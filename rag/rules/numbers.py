@@ -102,13 +102,24 @@ FRACTION = re.compile(
 )
 
 
+_RANGE_GAP = re.compile(r"\s*(?:tot|en|to|and|-|–)\s*(?:[$€£]\s?)?", re.IGNORECASE)
+
+
 def amount_values(text: str) -> dict[str, Decimal]:
     """The amounts of a text by number, as values: "20.100 miljoen" and "20,1 miljard" are
     both 2.01e10; a number of a million or more written out counts as itself."""
-    values = {number: Decimal(number).scaleb(exponent) for number, exponent in amounts(text)}
-    for match in NUMBER.finditer(text):
+    exponents = dict(amounts(text))
+    values = {number: Decimal(number).scaleb(exponent) for number, exponent in exponents.items()}
+    found = list(NUMBER.finditer(text))
+    for match, after in zip(found, [*found[1:], None]):
         number = normalise_number(match.group(1))
-        if number not in values and Decimal(number) >= 1_000_000:
+        if number in values:
+            continue
+        # "60 tot 65 miljard", "60.000 en 65.000 miljoen": a range's start has its end's unit.
+        end = normalise_number(after.group(1)) if after else None
+        if end in exponents and _RANGE_GAP.fullmatch(text[match.end() : after.start()]):
+            values[number] = Decimal(number).scaleb(exponents[end])
+        elif Decimal(number) >= 1_000_000:
             values[number] = Decimal(number)
     return values
 
@@ -168,8 +179,8 @@ _BOUND = re.compile(
 
 def bounded(claim: str, passages: str) -> set[str]:
     """The claim's bounds on an amount or percentage ("meer dan tien miljard dollar") that a
-    value of the same kind in the passages meets: a number they state plainly, or bound the same way ("meer dan 3 procent"
-    meets "more than 2 percent", not "more than 5")."""
+    value of the same kind in the passages meets: a number they state plainly, or bound the
+    same way ("meer dan 3 procent" meets "more than 2 percent", not "more than 5")."""
     sides = {normalise_number(m.group("number")): "above" if m.group("above") else "below"
              for m in _BOUND.finditer(claim)}
     if not sides:
@@ -190,6 +201,29 @@ def bounded(claim: str, passages: str) -> set[str]:
             for stated_kind, stated_value, stated_side in stated
         )
     }
+
+
+_TOGETHER = re.compile(
+    r"\b(?:together|combined|altogether|in total|samen|samen goed voor|in totaal|gezamenlijk)\b", re.IGNORECASE
+)
+
+
+def summed(claim: str, passages: str) -> set[str]:
+    """The claim's amounts that add up the passages' amounts, when the claim says so
+    ("together lost more than 55 billion dollars" for 20,1, 22,6 and 13 miljard)."""
+    if not _TOGETHER.search(claim):
+        return set()
+    total = sum(amount_values(passages).values(), Decimal(0))
+    bounds = {normalise_number(m.group("number")): "above" if m.group("above") else "below"
+              for m in _BOUND.finditer(claim)}
+    qualified = _qualifiers(claim)
+    found = set()
+    for number, value in amount_values(claim).items():
+        side = bounds.get(number)
+        if (value == total or (side == "above" and total > value) or (side == "below" and total < value)
+                or (not side and number in qualified and _rounds(value, total, qualified[number]))):
+            found.add(number)
+    return found
 
 
 _FRACTION_PERCENTS = {"1/2": {"50"}, "1/3": {"33", "33.3"}, "1/4": {"25"}, "1/5": {"20"}, "1/10": {"10"}}

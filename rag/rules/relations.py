@@ -385,7 +385,10 @@ _ANTONYMS: tuple[tuple[frozenset[str], frozenset[str]], ...] = tuple(
             "ondermijnt ondermijnen ondermijnde ondermijnd weerlegt weerleggen weerlegd undermines "
             "undermine undermined refutes refute refuted",
         ),
-        ("beantwoord answered duidelijk clear bekend known", "onbeantwoord unanswered onduidelijk unclear onbekend unknown"),
+        (
+            "beantwoord answered duidelijk clear bekend known",
+            "onbeantwoord unanswered onduidelijk unclear onbekend unknown",
+        ),
         ("goed goede good", "slecht slechte bad"),
         ("voordeel voordelen advantage advantages", "nadeel nadelen disadvantage disadvantages drawback drawbacks"),
         ("winnaar winnaars winner winners", "verliezer verliezers loser losers"),
