@@ -31,8 +31,9 @@ from rag.rules.lexicon import ABSENCE, PassageSentence, SPEECH, avoids, is_negat
 from rag.rules.names import (
     QUOTE_MARK, ROLE_WORDS, amount_owner_clash, binding_clash, claim_parties, compared_amounts,
     copula_subject, implicit_name, is_added, is_party, merge_adjacent_names, near_speech, office_clash,
-    place_modifiers, place_swap_clash, portfolio_clash, qualifies_same, respective_clash, role_clash,
-    sentence_names, speech_content, stated_portfolio, title_qualifier_clash, mid_sentence_names,
+    is_located, place_modifiers, place_swap_clash, portfolio_clash, qualifies_any, respective_clash,
+    role_clash, sentence_names, speech_content, stated_portfolio, title_qualifier_clash,
+    mid_sentence_names,
 )
 from rag.rules.numbers import (
     bounded, bounded_record_clash, digits, fraction_clash, fraction_percents, fraction_totals,
@@ -123,7 +124,8 @@ class SignalVerifier(Verifier):
         if not units:
             return Verdict("not_enough_info", 1.0, "no passage text")
 
-        scores = self._similarities(text, [u.text for u in units] + texts)
+        sentences = [u.text for u in units]
+        scores = self._similarities(text, sentences + texts)
         best_index = int(np.argmax(scores[: len(units)]))
         best = units[best_index]
         top = float(max(scores))
@@ -135,7 +137,15 @@ class SignalVerifier(Verifier):
         local = Evidence.of([window])
         terms = key_terms(text)
         subject = terms.names[0] if terms.names else ""  # the claim's first name: who it is about
-        known = mid_sentence_names(units)
+        # "Not every stock fell" is no rise: when a passage has some move the other way, the
+        # fall it reports too does not contradict it, nor does its lack of a negation.
+        some_not = not_all_agrees(text, sentences)
+        known: list[set[str]] = []  # the passages' mid-sentence names, read once when a rival is sought
+
+        def rival_of(kind: str, term: str) -> str | None:
+            if not known:
+                known.append(mid_sentence_names(units))
+            return self._rival(kind, term, text, window, local, best.text, subject, known[0])
 
         def contradicted(reason: str) -> Verdict:
             return Verdict("contradicted", round(min(1.0, top), 4), reason)
@@ -148,9 +158,6 @@ class SignalVerifier(Verifier):
             # Both saying which move came first settles the direction: "herstelde na een
             # vroege daling" has both moves, in that order.
             first_moves = first_direction(text), first_direction(best.text)
-            # "Not every stock fell" is no rise: when a passage has some move the other way, the
-            # fall it reports too does not contradict it.
-            some_not = not_all_agrees(text, [u.text for u in units])
             return (
                 (first_direction_clash(text, best.text, *first_moves) if all(first_moves)
                  else None if some_not else direction_clash(text, best.text, terms.names))
@@ -170,12 +177,10 @@ class SignalVerifier(Verifier):
                 claim, stated = without_avoiding(claim), without_avoiding(stated)
                 close = [without_avoiding(s) for s in close]
             opposite = negated_opposite(claim, stated)  # "niet groot" for "bescheiden"
-            # "Niet elke techreus zag zijn waarde dalen" is no negation a move the other way denies.
-            some_not = not_all_agrees(claim, [u.text for u in units])
             # As close a match as the best sentence, or another sentence of the passages, may
             # hold the negation (a summary's clauses).
             if (is_negated(claim) and not any(map(is_negated, (stated, *close))) and not opposite
-                    and not some_not and not negation_held_elsewhere(claim, [u.text for u in units])):
+                    and not some_not and not negation_held_elsewhere(claim, sentences)):
                 return "negation: the claim is negative, the passage is not"
             scoped = None if opposite or some_not else negation_scope_clash(claim, stated)
             if scoped:
@@ -210,7 +215,7 @@ class SignalVerifier(Verifier):
         missing = absent(everything)
         if missing:
             kind, term = missing[0]
-            rivals = [self._rival(k, t, text, window, local, best.text, subject, known) for k, t in missing]
+            rivals = [rival_of(k, t) for k, t in missing]
             rival = rivals[0]
             # One changed element with a rival in its place is a substitution; more missing
             # terms mean the claim talks about something the passages do not cover.
@@ -267,7 +272,7 @@ class SignalVerifier(Verifier):
             displaced = absent(wide)
             if len(displaced) == 1 and (displaced[0][0] != "name" or displaced[0][1].split()[0] == subject):
                 kind, term = displaced[0]
-                rival = self._rival(kind, term, text, window, local, best.text, subject, known)
+                rival = rival_of(kind, term)
                 if rival:
                     return contradicted(f"{kind} {term} where the matching passage sentence says {rival}")
             swap = (
@@ -278,7 +283,7 @@ class SignalVerifier(Verifier):
                 or (f"comparison: {compared[1]}" if compared and not compared[0] else None)
                 or binding_clash(text, window, terms)
                 or amount_owner_clash(text, units, terms)
-                or exclusive_clash(text, [u.text for u in units], claim_parties(text, units, terms))
+                or exclusive_clash(text, sentences, claim_parties(text, units, terms))
                 or concession_clash(text, window)
                 or parity_clash(text, best.text)
             )
@@ -315,7 +320,7 @@ class SignalVerifier(Verifier):
         if not SPEECH.search(text):
             return None
         said = speech_content(text)
-        closeness = self._similarities(said, [u.text for u in units])
+        closeness = self._similarities(said, [u.text for u in units]) if said != text or unnamed else None
         quoted = best if said == text else units[int(np.argmax(closeness))]
         if unnamed and (float(max(closeness)) < self.min_similarity or not SPEECH.search(quoted.text)):
             return None  # a speaker the passages never name is wrong only for words they quote
@@ -421,29 +426,19 @@ class SignalVerifier(Verifier):
             for _, noun, words in place_modifiers(whole_window):
                 stated.setdefault(words.split()[0], set()).add(noun)
             if qualified:
-                candidates = [*candidates, *(n for n in stated if _qualifies_any(stated[n], qualified))]
+                candidates = [*candidates, *(n for n in stated if qualifies_any(stated[n], qualified))]
         for name in candidates:
             if name.upper() in ROLE_WORDS or is_place(name) != place:
                 continue  # a company does not stand in for a country, nor the reverse
             if place and is_locality(name) != in_locality:
                 continue  # nor a city or state for a country
-            if qualified and name in stated and not _qualifies_any(stated[name], qualified):
+            if qualified and name in stated and not qualifies_any(stated[name], qualified):
                 continue
-            if place and _located(claim, term) and not _located(whole_window, name):
+            if place and is_located(claim, term) and not is_located(whole_window, name):
                 continue  # "via tussenhandelaars in Singapore" is no rival of "de Verenigde Staten hebben
             if not claim_evidence.has_name(name) and not name_matches(term.split()[0], name):
                 return name
         return None
-
-
-def _located(text: str, place: str) -> bool:
-    """Whether `place` is where something is, comes from or goes to: "in Singapore", "uit China"."""
-    preposition = r"\b(?i:in|via|uit|vanuit|naar|from|to|into|through|out of)\s+(?i:(?:de|het|the)\s+)?"
-    return bool(re.search(preposition + re.escape(place), text))
-
-
-def _qualifies_any(nouns: set[str], qualified: set[str]) -> bool:
-    return any(qualifies_same(noun, qualified) for noun in nouns)
 
 
 # --- the local model as a judge ------------------------------------------------------------

@@ -24,6 +24,17 @@ def qualifies_same(noun: str, nouns: set[str]) -> bool:
     return any(noun.startswith(n) or n.startswith(noun) for n in nouns if min(len(n), len(noun)) >= 4)
 
 
+def is_located(text: str, place: str) -> bool:
+    """Whether `place` is where something is, comes from or goes to: "in Singapore", "uit China"."""
+    preposition = r"\b(?i:in|via|uit|vanuit|naar|from|to|into|through|out of)\s+(?i:(?:de|het|the)\s+)?"
+    return bool(re.search(preposition + re.escape(place), text))
+
+
+def qualifies_any(nouns: set[str], qualified: set[str]) -> bool:
+    """Whether any of a place's nouns qualifies the same thing as `qualified` does."""
+    return any(qualifies_same(noun, qualified) for noun in nouns)
+
+
 _DESCRIPTION = re.compile(
     r"\b(?:de|het|the|this|dit|deze)\s+(app|bedrijf|start-up|startup|chatbot|company|firm)\b", re.IGNORECASE
 )
@@ -598,6 +609,7 @@ _OFFICE = re.compile(
     r"(?i:\b(?P<office>" + "|".join(sorted(map(re.escape, _OFFICES), key=len, reverse=True)) + r"))"
     rf"(?:\s+(?i:van|voor|of|for)\s+(?i:the\s+)?(?i:{_PORTFOLIO_LIST}))?\s+(?P<person>{_PERSON})"
 )
+_QUALIFIED_OFFICE = re.compile(r"(?i:\b(?:vice|deputy|former|ex|voormalig\w*|oud)[- ]?$)")
 
 
 def office_clash(claim: str, passages: str) -> str | None:
@@ -611,5 +623,3 @@ def office_clash(claim: str, passages: str) -> str | None:
             return f"role: the passage makes {person} {min(theirs)}, not {office}"
     return None
 
-
-_QUALIFIED_OFFICE = re.compile(r"(?i:\b(?:vice|deputy|former|ex|voormalig\w*|oud)[- ]?$)")

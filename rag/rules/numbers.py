@@ -177,12 +177,18 @@ _BOUND = re.compile(
 )
 
 
+def _bounds(text: str) -> dict[str, str]:
+    """Each bounded number with its side: "meer dan 10" -> {"10": "above"}."""
+    return {
+        normalise_number(m.group("number")): "above" if m.group("above") else "below" for m in _BOUND.finditer(text)
+    }
+
+
 def bounded(claim: str, passages: str) -> set[str]:
     """The claim's bounds on an amount or percentage ("meer dan tien miljard dollar") that a
     value of the same kind in the passages meets: a number they state plainly, or bound the
     same way ("meer dan 3 procent" meets "more than 2 percent", not "more than 5")."""
-    sides = {normalise_number(m.group("number")): "above" if m.group("above") else "below"
-             for m in _BOUND.finditer(claim)}
+    sides = _bounds(claim)
     if not sides:
         return set()
     qualified = _qualifiers(passages)
@@ -214,8 +220,7 @@ def summed(claim: str, passages: str) -> set[str]:
     if not _TOGETHER.search(claim):
         return set()
     total = sum(amount_values(passages).values(), Decimal(0))
-    bounds = {normalise_number(m.group("number")): "above" if m.group("above") else "below"
-              for m in _BOUND.finditer(claim)}
+    bounds = _bounds(claim)
     qualified = _qualifiers(claim)
     found = set()
     for number, value in amount_values(claim).items():
